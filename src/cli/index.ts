@@ -1,0 +1,41 @@
+/**
+ * The headless entry: the same engine as the app, from a terminal (`npm run cli -- <command> …`).
+ */
+import { UsageError } from './args'
+import { runDatasetsCommand } from './commands/datasets'
+import { runDoctorCommand } from './commands/doctor'
+import { runTrainCommand, TRAIN_USAGE } from './commands/train'
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
+  train: { run: runTrainCommand, usage: TRAIN_USAGE },
+  datasets: { run: runDatasetsCommand, usage: 'usage: cli datasets [--dir DIR …] [--json]' },
+  doctor: { run: runDoctorCommand, usage: 'usage: cli doctor [--json]' }
+}
+
+function printHelp(): void {
+  process.stderr.write(`Transfer Workbench CLI\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage.replace(/^usage: cli /, '')}`).join('\n')}\n`)
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    printHelp()
+    return name ? 0 : 2
+  }
+  const command = COMMANDS[name]
+  if (!command) {
+    process.stderr.write(`unknown command '${name}'\n`)
+    printHelp()
+    return 2
+  }
+  try {
+    return await command.run(rest)
+  } catch (error) {
+    const e = error as Error & { code?: string }
+    const usage = error instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')
+    process.stderr.write(`error: ${e.message}\n${usage ? `${command.usage}\n` : ''}`)
+    return usage ? 2 : 1
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2))

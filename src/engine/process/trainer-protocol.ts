@@ -1,0 +1,23 @@
+import type { TrainEvent, TrainOutcome, TrainRequest } from '../../shared/train-request'
+
+/** Messages the host (Electron main, CLI, serve) sends to the trainer process. */
+export type ToTrainer =
+  | { type: 'train'; jobId: string; request: TrainRequest }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'shutdown' }
+
+/** Messages the trainer process sends back. */
+export type FromTrainer =
+  | { type: 'ready'; pid: number }
+  | { type: 'event'; jobId: string; event: TrainEvent }
+  | { type: 'done'; jobId: string; outcome: TrainOutcome }
+  | { type: 'failed'; jobId: string; error: { name: string; message: string } }
+
+/**
+ * The only thing trainer code knows about its parent: post a message, receive messages.
+ * Electron's `parentPort` and Node's `process.send` both fit behind it.
+ */
+export interface MessagePort<In, Out> {
+  postMessage(message: Out): void
+  onMessage(listener: (message: In) => void): void
+}

@@ -1,0 +1,176 @@
+import * as tf from '@tensorflow/tfjs'
+import type { BatchMetrics, EpochMetrics, TrainSummary } from '../../shared/metrics'
+import type { TrainConfig } from '../../shared/train-config'
+import { makeBatch } from '../data/batches'
+import type { ImageSet } from '../data/dataset'
+import type { Normalization } from '../data/normalize'
+import { forward } from '../models/forward'
+import { createRandom, deriveSeed, shuffleInPlace } from '../random'
+import { countCorrect, evaluate } from './evaluate'
+import { learningRateAt } from './schedule'
+
+/** The images a run trains and validates on (indices into the image sets). */
+export interface TrainData {
+  classNames: string[]
+  /** Square image side in pixels. */
+  size: number
+  normalization: Normalization
+  train: { set: ImageSet; indices: Int32Array }
+  val?: { set: ImageSet; indices: Int32Array }
+  test?: { set: ImageSet; indices: Int32Array }
+}
+
+/** The trainer only calls these; it knows nothing of files, IPC or UI (minGPT's trainer). */
+export interface TrainCallbacks {
+  /** Every batch (cheap); `logged` marks the every-k rhythm. */
+  onBatch?(metrics: BatchMetrics): void
+  /** Every epoch, after validation. Awaited: a good place to save checkpoints. */
+  onEpoch?(metrics: EpochMetrics, model: tf.LayersModel, optimizer: tf.Optimizer): void | Promise<void>
+}
+
+export interface TrainOptions {
+  model: tf.LayersModel
+  config: TrainConfig
+  data: TrainData
+  callbacks?: TrainCallbacks
+  /** Cooperative cancel: checked before every batch; the run stops with its weights and metrics kept. */
+  signal?: AbortSignal
+}
+
+/**
+ * Trains a model with SGD (momentum, L2 weight decay on every trainable weight, as PyTorch's SGD),
+ * the configured schedule and augmentation. Returns when done or cancelled.
+ */
+export async function train({ model, config, data, callbacks, signal }: TrainOptions): Promise<TrainSummary> {
+  const numClasses = data.classNames.length
+  const optimizer = tf.train.momentum(config.lr, config.momentum)
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
+  const trainIndices = Int32Array.from(data.train.indices)
+  const batchesPerEpoch = Math.ceil(trainIndices.length / config.batchSize)
+  if (batchesPerEpoch === 0) throw new Error('no training images: check the classes and the per-class cap')
+  const evalOptions = { size: data.size, normalization: data.normalization, batchSize: Math.max(config.batchSize, 256), numClasses }
+
+  const runStart = performance.now()
+  let trainSeconds = 0
+  let trainedImages = 0
+  let bestValAcc: number | null = null
+  let bestEpoch: number | null = null
+  let completedEpochs = 0
+  let status: TrainSummary['status'] = 'completed'
+
+  try {
+    for (let epoch = 1; epoch <= config.epochs && status === 'completed'; epoch++) {
+      const epochStart = performance.now()
+      // Per-epoch generators derived from the seed: a resumed run replays the same order and crops.
+      shuffleInPlace(trainIndices, createRandom(deriveSeed(config.seed, `shuffle:${epoch}`)))
+      const augmentRandom = createRandom(deriveSeed(config.seed, `augment:${epoch}`))
+      let lossSum = 0
+      let correctSum = 0
+      let seen = 0
+      let lr = config.lr
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        if (signal?.aborted) {
+          status = 'cancelled'
+          break
+        }
+        lr = learningRateAt(config, epoch, b / batchesPerEpoch)
+        optimizer.setLearningRate(lr)
+        const indices = trainIndices.subarray(b * config.batchSize, (b + 1) * config.batchSize)
+        const batch = makeBatch(data.train.set, indices, data.size, data.normalization, config.augment, augmentRandom)
+        const { loss, correct } = trainStep(model, optimizer, variables, batch, data.size, numClasses, config.weightDecay)
+        lossSum += loss * batch.count
+        correctSum += correct
+        seen += batch.count
+        const elapsed = (performance.now() - epochStart) / 1000
+        const rate = seen / Math.max(elapsed, 1e-6)
+        const imagesLeft = (config.epochs - epoch) * trainIndices.length + (trainIndices.length - seen)
+        callbacks?.onBatch?.({
+          type: 'batch',
+          epoch,
+          batch: b + 1,
+          batchesPerEpoch,
+          loss,
+          acc: correct / batch.count,
+          lr,
+          imagesPerSecond: rate,
+          etaSeconds: imagesLeft / rate,
+          logged: (b + 1) % config.logEveryBatches === 0 || b + 1 === batchesPerEpoch
+        })
+        // Yield to the event loop so cancel messages and progress I/O get through between batches.
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+      if (status === 'cancelled' && seen === 0) break
+      const trainTime = (performance.now() - epochStart) / 1000
+      trainSeconds += trainTime
+      trainedImages += seen
+      const val = data.val && data.val.indices.length > 0 ? evaluate(model, data.val.set, data.val.indices, evalOptions) : null
+      const isBest = val !== null && (bestValAcc === null || val.acc > bestValAcc)
+      if (isBest) {
+        bestValAcc = val.acc
+        bestEpoch = epoch
+      }
+      completedEpochs = epoch
+      await callbacks?.onEpoch?.(
+        {
+          type: 'epoch',
+          epoch,
+          epochs: config.epochs,
+          trainLoss: lossSum / seen,
+          trainAcc: correctSum / seen,
+          valLoss: val?.loss ?? null,
+          valAcc: val?.acc ?? null,
+          lr,
+          imagesPerSecond: seen / trainTime,
+          seconds: (performance.now() - epochStart) / 1000,
+          best: isBest
+        },
+        model,
+        optimizer
+      )
+    }
+    const test = data.test && data.test.indices.length > 0 ? evaluate(model, data.test.set, data.test.indices, evalOptions) : null
+    return {
+      status,
+      epochs: completedEpochs,
+      bestValAcc,
+      bestEpoch,
+      testAcc: test?.acc ?? null,
+      imagesPerSecond: trainedImages / Math.max(trainSeconds, 1e-6),
+      seconds: (performance.now() - runStart) / 1000
+    }
+  } finally {
+    optimizer.dispose()
+  }
+}
+
+/** One SGD step on one batch; returns the batch's mean loss and number of correct predictions. */
+function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  variables: tf.Variable[],
+  batch: { x: Float32Array; labels: Int32Array; count: number },
+  size: number,
+  numClasses: number,
+  weightDecay: number
+): { loss: number; correct: number } {
+  let correctTensor: tf.Scalar | undefined
+  const lossTensor = tf.tidy(() => {
+    const x = tf.tensor4d(batch.x, [batch.count, size, size, 3])
+    const labels = tf.tensor1d(batch.labels, 'int32')
+    const { value, grads } = tf.variableGrads(() => {
+      const logits = forward(model, x, true)
+      correctTensor = tf.keep(countCorrect(logits, labels))
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar
+    }, variables)
+    if (weightDecay > 0) {
+      // L2 decay folded into the gradient (PyTorch SGD's weight_decay), before momentum.
+      for (const v of variables) grads[v.name] = tf.add(grads[v.name], tf.mul(v, weightDecay))
+    }
+    optimizer.applyGradients(grads)
+    return value
+  })
+  const loss = (lossTensor.dataSync() as Float32Array)[0]
+  const correct = correctTensor ? (correctTensor.dataSync() as Float32Array)[0] : 0
+  tf.dispose([lossTensor, correctTensor as tf.Tensor])
+  return { loss, correct }
+}

@@ -1,0 +1,30 @@
+import type { BatchMetrics, EpochMetrics, TrainSummary } from './metrics'
+import type { TrainConfig } from './train-config'
+
+/** A request to train one model from scratch on a set of classes. */
+export interface TrainRequest {
+  /** `demo`, `cifar10:<dir>`, `cifar100:<dir>`, `folder:<dir>`. */
+  dataset: string
+  /** Class names to train on (labels in this order); all classes when omitted. */
+  classes?: string[]
+  /** Overrides of the default configuration (validated; unknown keys are errors). */
+  config: Partial<TrainConfig>
+  /** Output folder: `run.json`, `metrics.jsonl`, `best/`, `last/`. */
+  outDir: string
+}
+
+/** What the engine reports while a training job runs. */
+export type TrainEvent =
+  | { type: 'status'; phase: 'loading-data' | 'building-model' | 'training' | 'saving'; message: string }
+  | { type: 'data-progress'; phase: string; done: number; total: number }
+  | { type: 'batch'; metrics: BatchMetrics }
+  | { type: 'epoch'; metrics: EpochMetrics }
+
+/** The end of a training job. */
+export interface TrainOutcome extends TrainSummary {
+  backend: string
+  device: string
+  /** Folder of the best-validation weights (tfjs Layers format). */
+  checkpoint: string
+  notes: string[]
+}
