@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs'
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+
+/**
+ * Convolution gradients for the wasm backend, built from wasm's own kernels (see DESIGN.md, "The tfjs
+ * backend"): wasm has no Conv2DBackpropFilter at all, and its Conv2DBackpropInput is ~10× slower than
+ * a plain (XNNPACK) convolution computing the same thing.
+ *
+ * Both kernels also honour a `dilations` attribute. tfjs's own Conv2D gradient never passes one (it
+ * rejects dilated convolutions), but code calling the kernels directly may.
+ */
+
+const BACKEND = 'wasm'
+const FILTER_GRAD = 'Conv2DBackpropFilter'
+const INPUT_GRAD = 'Conv2DBackpropInput'
+
+type Attrs = tf.NamedAttrMap
+type TensorInfo = tf.TensorInfo
+type Shape4 = [number, number, number, number]
+type Dilations = [number, number] | number
+
+/** Padding per side; negative values crop instead. */
+interface SignedPads {
+  top: number
+  bottom: number
+  left: number
+  right: number
+}
+
+/** wasm's own Conv2DBackpropInput, kept for the cases the fast path does not cover. */
+let originalInputGrad: tf.KernelConfig | undefined
+
+/**
+ * Registers, for the wasm backend, a Conv2DBackpropFilter (which wasm lacks) and a faster
+ * Conv2DBackpropInput for stride 1 (wasm's own still serves stride > 1 and NCHW). Idempotent.
+ * Call after `await tf.setBackend('wasm')`; earlier works too, as long as the wasm backend package
+ * is imported, since the replaced kernel's setup is passed on.
+ */
+export function registerWasmConvGradients(): void {
+  if (tf.getKernel(INPUT_GRAD, BACKEND)?.kernelFunc !== conv2dBackpropInput) {
+    const original = tf.getKernel(INPUT_GRAD, BACKEND)
+    if (original == null) throw new Error(`No wasm ${INPUT_GRAD} kernel: import '@tensorflow/tfjs-backend-wasm' first`)
+    originalInputGrad = original
+    tf.unregisterKernel(INPUT_GRAD, BACKEND)
+    // The original binds its wasm function in setupFunc, which the backend runs for the kernels
+    // registered when it initialises; ours stands in for it there.
+    tf.registerKernel({ kernelName: INPUT_GRAD, backendName: BACKEND, kernelFunc: conv2dBackpropInput, setupFunc: original.setupFunc })
+  }
+  if (tf.getKernel(FILTER_GRAD, BACKEND)?.kernelFunc !== conv2dBackpropFilter) {
+    // A future wasm release may bring its own; ours is tested, so it replaces it (without a warning).
+    if (tf.getKernel(FILTER_GRAD, BACKEND) != null) tf.unregisterKernel(FILTER_GRAD, BACKEND)
+    tf.registerKernel({ kernelName: FILTER_GRAD, backendName: BACKEND, kernelFunc: conv2dBackpropFilter })
+  }
+}
+
+/**
+ * dW[i, j, c, o] = Σ x[n, y·s + i·d − top, x·s + j·d − left, c] · dy[n, y, x, o], which is a
+ * convolution of x (batch and channel axes swapped, [C, H, W, N]) with dy as the filter
+ * ([outH, outW, N, outC]): forward stride s becomes its dilation, forward dilation d its stride.
+ */
+function conv2dBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): TensorInfo {
+  const wasm = backend as BackendWasm
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo }
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs
+  if (dataFormat === 'NCHW') throw new Error(`wasm ${FILTER_GRAD} supports only dataFormat NHWC, got NCHW`)
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4, filterShape, strides, dilationsOf(attrs), pad, dimRoundingMode, false, 'channelsLast')
+  const [, outHeight, outWidth] = dy.shape
+  // Padded x rows (columns) the forward pass read start at −top and span the dilated filter plus the
+  // strided outputs. Cropping/padding x to exactly that makes the gradient conv's output fh × fw.
+  const extentH = (info.filterHeight - 1) * info.dilationHeight + (outHeight - 1) * info.strideHeight + 1
+  const extentW = (info.filterWidth - 1) * info.dilationWidth + (outWidth - 1) * info.strideWidth + 1
+  const { top, left } = info.padInfo
+  // Huge pads with large strides can make the forward pass read only padding: the gradient is zero.
+  if (extentH <= top || extentW <= left) return zeros(wasm, filterShape)
+  const pads = { top, bottom: extentH - top - info.inHeight, left, right: extentW - left - info.inWidth }
+  return withScratch(wasm, (temp) => {
+    const xT = temp(run(wasm, 'Transpose', { x }, { perm: [3, 1, 2, 0] }))
+    const dyT = temp(run(wasm, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] }))
+    const strides2 = [info.dilationHeight, info.dilationWidth]
+    const dilations2 = [info.strideHeight, info.strideWidth]
+    const grad = temp(convWithSignedPads(wasm, xT, dyT, strides2, dilations2, pads, temp)) // [C, fh, fw, outC]
+    return run(wasm, 'Transpose', { x: grad }, { perm: [1, 2, 0, 3] })
+  })
+}
+
+/**
+ * At stride 1, dx is the convolution of dy with the filter rotated 180° and its in/out channels
+ * swapped, padded by (effective filter − 1 − forward pad). Other cases go to wasm's own kernel.
+ */
+function conv2dBackpropInput(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs = {} } = args
+  const wasm = backend as BackendWasm
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo }
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs
+  const dilations = dilationsOf(attrs)
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape, filter.shape as Shape4, strides, dilations, pad, dimRoundingMode, false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat))
+  if (dataFormat === 'NCHW' || info.strideHeight !== 1 || info.strideWidth !== 1) {
+    // wasm's kernel ignores dilations; tf.conv2d never combines them with strides > 1 anyway.
+    if (info.dilationHeight !== 1 || info.dilationWidth !== 1) {
+      throw new Error(`wasm ${INPUT_GRAD} supports dilations only with stride 1 and NHWC`)
+    }
+    if (originalInputGrad == null) throw new Error(`wasm's own ${INPUT_GRAD} was never saved`)
+    return originalInputGrad.kernelFunc(args) as TensorInfo
+  }
+  const [, outHeight, outWidth] = dy.shape
+  const top = info.effectiveFilterHeight - 1 - info.padInfo.top
+  const left = info.effectiveFilterWidth - 1 - info.padInfo.left
+  // Bottom/right make the output exactly inHeight × inWidth; large forward pads turn them negative (crop).
+  const pads = {
+    top,
+    bottom: info.inHeight + info.effectiveFilterHeight - 1 - outHeight - top,
+    left,
+    right: info.inWidth + info.effectiveFilterWidth - 1 - outWidth - left
+  }
+  return withScratch(wasm, (temp) => {
+    const rotated = temp(run(wasm, 'Reverse', { x: filter }, { dims: [0, 1] }))
+    const swapped = temp(run(wasm, 'Transpose', { x: rotated }, { perm: [0, 1, 3, 2] }))
+    return convWithSignedPads(wasm, dy, swapped, [1, 1], [info.dilationHeight, info.dilationWidth], pads, temp)
+  })
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0]
+
+/** The non-standard `dilations` attribute (see the file comment); 1 when absent. */
+function dilationsOf(attrs: Attrs): Dilations {
+  return (attrs.dilations as Dilations | undefined) ?? 1
+}
+
+/**
+ * wasm Conv2D of an NHWC image with explicit pads; negative pads crop the image first, since
+ * explicit padding cannot be negative.
+ */
+function convWithSignedPads(
+  backend: BackendWasm, x: TensorInfo, filter: TensorInfo, strides: number[], dilations: number[],
+  pads: SignedPads, temp: (t: TensorInfo) => TensorInfo
+): TensorInfo {
+  const crop = (p: number): number => Math.max(0, -p)
+  const [batch, height, width, channels] = x.shape
+  let image = x
+  if (pads.top < 0 || pads.bottom < 0 || pads.left < 0 || pads.right < 0) {
+    const size = [batch, height - crop(pads.top) - crop(pads.bottom), width - crop(pads.left) - crop(pads.right), channels]
+    image = temp(run(backend, 'Slice', { x }, { begin: [0, crop(pads.top), crop(pads.left), 0], size }))
+  }
+  const pad = [[0, 0], [Math.max(0, pads.top), Math.max(0, pads.bottom)], [Math.max(0, pads.left), Math.max(0, pads.right)], [0, 0]]
+  return run(backend, 'Conv2D', { x: image, filter }, { strides, dilations, pad, dataFormat: 'NHWC' })
+}
+
+/**
+ * Calls a wasm kernel's function directly, as wasm's own composite kernels do: tf ops inside a
+ * kernel would create engine-tracked tensors and gradient-tape entries.
+ */
+function run(backend: BackendWasm, name: string, inputs: tf.NamedTensorInfoMap, attrs: Attrs): TensorInfo {
+  const config = tf.getKernel(name, BACKEND)
+  if (config == null) throw new Error(`wasm kernel ${name} is not registered`)
+  return config.kernelFunc({ inputs, backend, attrs }) as TensorInfo
+}
+
+/** A float32 tensor of zeros. */
+function zeros(backend: BackendWasm, shape: number[]): TensorInfo {
+  return run(backend, 'Fill', {}, { shape, value: 0, dtype: 'float32' })
+}
+
+/**
+ * Runs `body`, then frees every intermediate it marked with `temp` — also when it throws. Kernel
+ * outputs that the engine never sees are invisible to tf.tidy, so they must be freed by hand.
+ */
+function withScratch(backend: BackendWasm, body: (temp: (t: TensorInfo) => TensorInfo) => TensorInfo): TensorInfo {
+  const scratch: TensorInfo[] = []
+  try {
+    return body((t) => {
+      scratch.push(t)
+      return t
+    })
+  } finally {
+    for (const t of scratch) backend.disposeData(t.dataId)
+  }
+}
