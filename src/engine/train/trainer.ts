@@ -143,8 +143,11 @@ export async function train({ model, config, data, callbacks, signal }: TrainOpt
   }
 }
 
-/** One SGD step on one batch; returns the batch's mean loss and number of correct predictions. */
-function trainStep(
+/**
+ * One SGD step on one batch; returns the batch's mean loss and number of correct predictions.
+ * Exported for the benchmark, which must time exactly the step training runs.
+ */
+export function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
