@@ -70,14 +70,22 @@ function round(n: number): number {
 
 /** Times the same step in PyTorch when it is importable, and prints workbench / PyTorch. */
 function comparePyTorch(ours: typeof results): void {
-  try {
-    execFileSync('python3', ['-c', 'import torch'], { stdio: 'ignore' })
-  } catch {
-    console.log('PyTorch not importable (python3 -c "import torch" failed): no reference ratio.')
+  // $PYTHON first, then the PATH's python3, then the system one (Debian's python3-torch lives there).
+  const candidates = [process.env['PYTHON'], 'python3', '/usr/bin/python3'].filter((p): p is string => Boolean(p))
+  const python = candidates.find((p) => {
+    try {
+      execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' })
+      return true
+    } catch {
+      return false
+    }
+  })
+  if (!python) {
+    console.log(`PyTorch not importable (tried ${candidates.join(', ')}): no reference ratio.`)
     return
   }
   const script = fileURLToPath(new URL('./pytorch_vgg11.py', import.meta.url))
-  const out = execFileSync('python3', [script, '--json', '--widths', widths.join(','), '--batch-size', String(batchSize), '--min-seconds', String(minSeconds)], {
+  const out = execFileSync(python, [script, '--json', '--widths', widths.join(','), '--batch-size', String(batchSize), '--min-seconds', String(minSeconds)], {
     encoding: 'utf8'
   })
   const torch = JSON.parse(out) as { threads: number; results: { width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] }

@@ -95,7 +95,7 @@ export function countParameters(model: tf.LayersModel): { trainable: number; tot
   let trainable = 0
   let total = 0
   for (const weight of model.weights) {
-    const size = weight.shape.reduce((a, b) => a * (b ?? 1), 1)
+    const size = weight.shape.reduce<number>((a, b) => a * (b ?? 1), 1)
     total += size
     if (weight.trainable) trainable += size
   }

@@ -85,7 +85,7 @@ export async function runTraining(request: TrainRequest, emit: (event: TrainEven
       checkpoint: join(outDir, 'best'),
       notes: prepared.notes
     }
-    await runJson({ status: summary.status, finishedAt: new Date().toISOString(), ...summary })
+    await runJson({ ...summary, finishedAt: new Date().toISOString() })
     return outcome
   } catch (error) {
     await runJson({ status: 'failed', error: String((error as Error).message ?? error), finishedAt: new Date().toISOString() })
