@@ -42,7 +42,7 @@ export type MetricsRecord = BatchMetrics | EpochMetrics
 
 /** How a training run ended. */
 export interface TrainSummary {
-  status: 'completed' | 'cancelled'
+  status: 'done' | 'cancelled'
   epochs: number
   bestValAcc: number | null
   bestEpoch: number | null

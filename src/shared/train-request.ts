@@ -1,7 +1,7 @@
 import type { BatchMetrics, EpochMetrics, TrainSummary } from './metrics'
 import type { TrainConfig } from './train-config'
 
-/** A request to train one model from scratch on a set of classes. */
+/** A request to train one model from scratch on a set of classes, outside any project. */
 export interface TrainRequest {
   /** `demo`, `cifar10:<dir>`, `cifar100:<dir>`, `folder:<dir>`. */
   dataset: string
@@ -11,6 +11,20 @@ export interface TrainRequest {
   config: Partial<TrainConfig>
   /** Output folder: `run.json`, `metrics.jsonl`, `best/`, `last/`. */
   outDir: string
+}
+
+/** A request to run (or resume) one planned run of a project: `runs/<runId>/run.json` says what. */
+export interface PlannedRunRequest {
+  projectDir: string
+  runId: string
+}
+
+/** Either kind of training job the trainer process accepts. */
+export type TrainJobRequest = TrainRequest | PlannedRunRequest
+
+/** Whether a job request names a planned project run. */
+export function isPlannedRunRequest(request: TrainJobRequest): request is PlannedRunRequest {
+  return 'runId' in request
 }
 
 /** What the engine reports while a training job runs. */

@@ -19,6 +19,9 @@ function connectToParent(): MessagePort<ToTrainer, FromTrainer> {
     }
   }
   if (!process.send) throw new Error('trainer-entry must be started as a child process with an IPC channel')
+  // A parent that died (even by kill -9) must not leave an orphan writing into a run folder that a
+  // resumed sweep is about to take over: stop with it. Atomic writes make the stop safe.
+  process.on('disconnect', () => process.exit(0))
   return {
     postMessage: (m) => process.send?.(m),
     onMessage: (listener) => process.on('message', (m) => listener(m as ToTrainer))

@@ -1,8 +1,8 @@
-import type { TrainEvent, TrainOutcome, TrainRequest } from '../../shared/train-request'
+import type { TrainEvent, TrainJobRequest, TrainOutcome } from '../../shared/train-request'
 
 /** Messages the host (Electron main, CLI, serve) sends to the trainer process. */
 export type ToTrainer =
-  | { type: 'train'; jobId: string; request: TrainRequest }
+  | { type: 'train'; jobId: string; request: TrainJobRequest }
   | { type: 'cancel'; jobId: string }
   | { type: 'shutdown' }
 

@@ -1,4 +1,5 @@
-import type { TrainOutcome } from '../../shared/train-request'
+import { isPlannedRunRequest, type TrainEvent, type TrainOutcome } from '../../shared/train-request'
+import { runPlanned } from '../train/run-planned'
 import { runTraining } from '../train/run-training'
 import type { FromTrainer, MessagePort, ToTrainer } from './trainer-protocol'
 
@@ -21,7 +22,12 @@ export function serveTrainer(port: MessagePort<ToTrainer, FromTrainer>, onShutdo
         }
         const job = { jobId: message.jobId, abort: new AbortController() }
         current = job
-        runTraining(message.request, (event) => port.postMessage({ type: 'event', jobId: job.jobId, event }), job.abort.signal)
+        const request = message.request
+        const emit = (event: TrainEvent): void => port.postMessage({ type: 'event', jobId: job.jobId, event })
+        const run = isPlannedRunRequest(request)
+          ? runPlanned(request.projectDir, request.runId, emit, job.abort.signal)
+          : runTraining(request, emit, job.abort.signal)
+        run
           .then((outcome: TrainOutcome) => port.postMessage({ type: 'done', jobId: job.jobId, outcome }))
           .catch((error: unknown) => {
             const e = error instanceof Error ? error : new Error(String(error))

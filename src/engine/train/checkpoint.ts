@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
-import { readFile } from 'node:fs/promises'
+import { copyFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { EpochMetrics } from '../../shared/metrics'
 import { replaceDirAtomic, writeInto } from '../project/atomic-files'
 
 /** What the workbench stores beside a model so it can be used again without guessing. */
@@ -13,8 +14,8 @@ export interface CheckpointMeta {
   normalization: { mean: number[]; std: number[] }
   epoch: number
   valAcc: number | null
-  /** Anything else (optimizer state names, RNG state …). */
-  extra?: Record<string, unknown>
+  /** The epoch's metrics line, so a resume can restore it if the process died before logging it. */
+  epochMetrics?: EpochMetrics
 }
 
 export const MODEL_FILE = 'model.json'
@@ -92,6 +93,35 @@ export async function loadCheckpoint(dir: string): Promise<{ model: tf.LayersMod
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs, weightData: weightData.buffer as ArrayBuffer })
   )
-  const meta = JSON.parse(await readFile(join(dir, META_FILE), 'utf8')) as CheckpointMeta
-  return { model, meta }
+  return { model, meta: await readCheckpointMeta(dir) }
+}
+
+/** Reads only a checkpoint's metadata. */
+export async function readCheckpointMeta(dir: string): Promise<CheckpointMeta> {
+  return JSON.parse(await readFile(join(dir, META_FILE), 'utf8')) as CheckpointMeta
+}
+
+/** Copies a checkpoint's model files (not its optimizer state) to another folder, atomically. */
+export async function copyCheckpoint(fromDir: string, toDir: string): Promise<void> {
+  await replaceDirAtomic(toDir, async (temp) => {
+    for (const file of [MODEL_FILE, WEIGHTS_FILE, META_FILE]) await copyFile(join(fromDir, file), join(temp, file))
+  })
+}
+
+/** Copies every layer's weights by layer name (models of the same architecture). */
+export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
+  for (const layer of to.layers) {
+    if (layer.weights.length === 0) continue
+    layer.setWeights(from.getLayer(layer.name).getWeights())
+  }
+}
+
+/** Restores optimizer state saved with a checkpoint (momentum buffers, iteration count). */
+export async function loadOptimizerInto(dir: string, optimizer: tf.Optimizer): Promise<void> {
+  const specs = JSON.parse(await readFile(join(dir, OPTIMIZER_SPEC_FILE), 'utf8')) as tf.io.WeightsManifestEntry[]
+  const bytes = await readFile(join(dir, OPTIMIZER_FILE))
+  const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, specs)
+  await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: tensors[s.name] })))
+  // setWeights copies into its own variables; the decoded tensors are ours to free.
+  tf.dispose(Object.values(tensors))
 }

@@ -1,108 +1,58 @@
-import type * as tf from '@tensorflow/tfjs'
-import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type { EpochMetrics, MetricsRecord } from '../../shared/metrics'
-import { resolveTrainConfig, type TrainConfig } from '../../shared/train-config'
+import { resolveTrainConfig } from '../../shared/train-config'
+import type { RunRecord } from '../../shared/project'
 import type { TrainEvent, TrainOutcome, TrainRequest } from '../../shared/train-request'
-import { selectBackend } from '../backend/select-backend'
-import { prepareTrainingData } from '../data/prepare-training-data'
-import { buildVgg } from '../models/build-vgg'
-import type { ArchId } from '../models/vgg-config'
-import { writeJsonAtomic } from '../project/atomic-files'
-import { saveCheckpoint, type CheckpointMeta } from './checkpoint'
-import { train, type TrainData } from './trainer'
+import { currentBackend } from '../backend/select-backend'
+import { executeRun } from './execute-run'
 
 /**
- * Runs one training job end to end: backend, data, model, training, checkpoints (`best/` on every
- * new best validation accuracy, `last/` with optimizer state every epoch), `metrics.jsonl` and
- * `run.json` in the output folder. Reports through `emit`; the caller decides where events go.
+ * Trains one model from scratch into an output folder (the `train` command, and the UI's single
+ * runs): a base run outside any project, with the same folder layout as a project's run.
  */
 export async function runTraining(request: TrainRequest, emit: (event: TrainEvent) => void, signal?: AbortSignal): Promise<TrainOutcome> {
   const config = resolveTrainConfig(request.config as Record<string, unknown>)
   const outDir = resolve(request.outDir)
-  await mkdir(outDir, { recursive: true })
-  const backend = await selectBackend()
-  const startedAt = new Date().toISOString()
-  const runJson = (extra: Record<string, unknown>): Promise<void> =>
-    writeJsonAtomic(join(outDir, 'run.json'), {
-      kind: 'base',
-      dataset: request.dataset,
-      classes: request.classes ?? null,
-      config,
-      seed: config.seed,
-      backend: backend.backend,
-      device: backend.device,
-      startedAt,
-      ...extra
-    })
-  await runJson({ status: 'running' })
-
-  emit({ type: 'status', phase: 'loading-data', message: `loading ${request.dataset}` })
-  const prepared = await prepareTrainingData(request.dataset, request.classes, config, (p) => emit({ type: 'data-progress', ...p }))
-  const { data } = prepared
-
-  emit({ type: 'status', phase: 'building-model', message: `${config.arch} ×${config.width}, ${data.classNames.length} classes` })
-  const model = buildVgg({
-    arch: config.arch as ArchId,
-    width: config.width,
-    numClasses: data.classNames.length,
-    inputSize: config.inputSize,
-    dropout: config.dropout,
-    seed: config.seed
-  })
-  const metricsFile = join(outDir, 'metrics.jsonl')
-  await writeFile(metricsFile, '')
-  const appendMetrics = (record: MetricsRecord): Promise<void> => appendFile(metricsFile, `${JSON.stringify(record)}\n`)
-  let pendingBatchLines: Promise<void> = Promise.resolve()
-
-  emit({ type: 'status', phase: 'training', message: `training on ${backend.label}` })
-  try {
-    const summary = await train({
-      model,
-      config,
-      data,
-      signal,
-      callbacks: {
-        onBatch(metrics) {
-          emit({ type: 'batch', metrics })
-          if (metrics.logged) pendingBatchLines = pendingBatchLines.then(() => appendMetrics(metrics))
-        },
-        async onEpoch(metrics, trained, optimizer) {
-          await pendingBatchLines
-          await appendMetrics(metrics)
-          const meta = checkpointMeta(config, data, metrics)
-          if (metrics.best) await saveCheckpoint(join(outDir, 'best'), trained, meta)
-          await saveCheckpoint(join(outDir, 'last'), trained, meta, optimizer)
-          emit({ type: 'epoch', metrics })
-        }
-      }
-    })
-    await pendingBatchLines
-    const outcome: TrainOutcome = {
-      ...summary,
-      backend: backend.backend,
-      device: backend.device,
-      checkpoint: join(outDir, 'best'),
-      notes: prepared.notes
-    }
-    await runJson({ ...summary, finishedAt: new Date().toISOString() })
-    return outcome
-  } catch (error) {
-    await runJson({ status: 'failed', error: String((error as Error).message ?? error), finishedAt: new Date().toISOString() })
-    throw error
-  } finally {
-    (model as tf.LayersModel).dispose()
+  const planned: RunRecord = {
+    id: 'train',
+    kind: 'base',
+    variant: null,
+    n: null,
+    sourceRunId: null,
+    from: null,
+    to: 'all',
+    experimentId: null,
+    dataset: request.dataset,
+    classes: request.classes ?? [],
+    config,
+    seed: config.seed,
+    backend: null,
+    device: null,
+    status: 'planned',
+    bestValAcc: null,
+    bestEpoch: null,
+    epochs: 0,
+    testAcc: null,
+    imagesPerSecond: null,
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    seconds: 0,
+    error: null,
+    notes: []
   }
-}
-
-function checkpointMeta(config: TrainConfig, data: TrainData, metrics: EpochMetrics): CheckpointMeta {
+  const record = await executeRun(outDir, planned, emit, { signal, resume: false })
+  const backend = currentBackend()
   return {
-    arch: config.arch,
-    width: config.width,
-    inputSize: config.inputSize,
-    classNames: data.classNames,
-    normalization: { mean: [...data.normalization.mean], std: [...data.normalization.std] },
-    epoch: metrics.epoch,
-    valAcc: metrics.valAcc
+    status: record.status === 'done' ? 'done' : 'cancelled',
+    epochs: record.epochs,
+    bestValAcc: record.bestValAcc,
+    bestEpoch: record.bestEpoch,
+    testAcc: record.testAcc,
+    imagesPerSecond: record.imagesPerSecond ?? 0,
+    seconds: record.seconds,
+    backend: backend?.backend ?? record.backend ?? 'unknown',
+    device: backend?.device ?? record.device ?? 'unknown',
+    checkpoint: join(outDir, 'best'),
+    notes: record.notes
   }
 }

@@ -35,15 +35,18 @@ export interface TrainOptions {
   callbacks?: TrainCallbacks
   /** Cooperative cancel: checked before every batch; the run stops with its weights and metrics kept. */
   signal?: AbortSignal
+  /** An optimizer with restored state (resume); by default a fresh SGD with momentum. Disposed at the end. */
+  optimizer?: tf.SGDOptimizer
+  /** Resume after this many completed epochs, with the best validation result so far. */
+  resumeFrom?: { completedEpochs: number; bestValAcc: number | null; bestEpoch: number | null }
 }
 
 /**
  * Trains a model with SGD (momentum, L2 weight decay on every trainable weight, as PyTorch's SGD),
  * the configured schedule and augmentation. Returns when done or cancelled.
  */
-export async function train({ model, config, data, callbacks, signal }: TrainOptions): Promise<TrainSummary> {
+export async function train({ model, config, data, callbacks, signal, optimizer = createOptimizer(config), resumeFrom }: TrainOptions): Promise<TrainSummary> {
   const numClasses = data.classNames.length
-  const optimizer = tf.train.momentum(config.lr, config.momentum)
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
   const trainIndices = Int32Array.from(data.train.indices)
   const batchesPerEpoch = Math.ceil(trainIndices.length / config.batchSize)
@@ -53,13 +56,13 @@ export async function train({ model, config, data, callbacks, signal }: TrainOpt
   const runStart = performance.now()
   let trainSeconds = 0
   let trainedImages = 0
-  let bestValAcc: number | null = null
-  let bestEpoch: number | null = null
-  let completedEpochs = 0
-  let status: TrainSummary['status'] = 'completed'
+  let bestValAcc = resumeFrom?.bestValAcc ?? null
+  let bestEpoch = resumeFrom?.bestEpoch ?? null
+  let completedEpochs = resumeFrom?.completedEpochs ?? 0
+  let status: TrainSummary['status'] = 'done'
 
   try {
-    for (let epoch = 1; epoch <= config.epochs && status === 'completed'; epoch++) {
+    for (let epoch = completedEpochs + 1; epoch <= config.epochs && status === 'done'; epoch++) {
       const epochStart = performance.now()
       // Per-epoch generators derived from the seed: a resumed run replays the same order and crops.
       shuffleInPlace(trainIndices, createRandom(deriveSeed(config.seed, `shuffle:${epoch}`)))
@@ -141,6 +144,11 @@ export async function train({ model, config, data, callbacks, signal }: TrainOpt
   } finally {
     optimizer.dispose()
   }
+}
+
+/** SGD with momentum as the config asks (PyTorch's form: v = μv + g; w −= lr·v). */
+export function createOptimizer(config: TrainConfig): tf.MomentumOptimizer {
+  return tf.train.momentum(config.lr, config.momentum)
 }
 
 /**

@@ -54,7 +54,7 @@ describe('trainer (wasm backend, tiny VGG11-BN)', () => {
         }
       }
     })
-    expect(summary.status).toBe('completed')
+    expect(summary.status).toBe('done')
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4])
     // 108 training images / 16 = 7 batches per epoch; logged on 2, 4, 6 and the last.
     expect(batches.filter((b) => b.epoch === 1)).toHaveLength(7)

@@ -1,0 +1,35 @@
+import { join } from 'node:path'
+import type { TrainEvent, TrainOutcome } from '../../shared/train-request'
+import { readRun, runDir } from '../project/project-store'
+import { executeRun } from './execute-run'
+
+/**
+ * Runs (or resumes) one planned run of a project, in its own folder only — the unit of work for a
+ * local sweep, a Slurm array task and the UI alike. A run already done is returned as it is.
+ */
+export async function runPlanned(projectDir: string, runId: string, emit: (event: TrainEvent) => void, signal?: AbortSignal): Promise<TrainOutcome> {
+  let record = await readRun(projectDir, runId)
+  if (record.status !== 'done') {
+    let sourceDir: string | undefined
+    if (record.kind === 'transfer') {
+      if (!record.sourceRunId) throw new Error(`run ${runId}: a transfer run without a source run`)
+      const source = await readRun(projectDir, record.sourceRunId)
+      if (source.status !== 'done') throw new Error(`run ${runId}: its source run ${source.id} is ${source.status}, not done`)
+      sourceDir = runDir(projectDir, source.id)
+    }
+    record = await executeRun(runDir(projectDir, runId), record, emit, { sourceDir, signal, resume: true })
+  }
+  return {
+    status: record.status === 'done' ? 'done' : 'cancelled',
+    epochs: record.epochs,
+    bestValAcc: record.bestValAcc,
+    bestEpoch: record.bestEpoch,
+    testAcc: record.testAcc,
+    imagesPerSecond: record.imagesPerSecond ?? 0,
+    seconds: record.seconds,
+    backend: record.backend ?? 'unknown',
+    device: record.device ?? 'unknown',
+    checkpoint: join(runDir(projectDir, runId), 'best'),
+    notes: record.notes
+  }
+}

@@ -1,0 +1,75 @@
+import type { TrainConfig } from './train-config'
+import type { TransferVariant } from './transfer'
+
+/** The schema version this build writes; a project with a newer one is refused, never overwritten. */
+export const PROJECT_SCHEMA_VERSION = 1
+
+/** `{from, to, variants, n}`: study target group `to` with source group `from`. */
+export interface TransferJob {
+  from: string
+  to: string
+  variants: TransferVariant[]
+  n: number[]
+}
+
+/** An experiment: a dataset, named class groups, and the transfer jobs to run on them. */
+export interface Experiment {
+  id: string
+  name: string
+  dataset: string
+  /** Group name → class names. */
+  groups: Record<string, string[]>
+  /** Groups that get a base model even when no transfer needs them. */
+  bases: string[]
+  transfers: TransferJob[]
+  /** Overrides of the default training configuration, shared by every run of the experiment. */
+  config: Partial<TrainConfig>
+}
+
+/** `project.json`: the manifest. Runs are not listed here; they are the folders under `runs/`. */
+export interface ProjectManifest {
+  schemaVersion: number
+  name: string
+  createdAt: string
+  datasets: string[]
+  experiments: Experiment[]
+}
+
+export type RunKind = 'base' | 'transfer'
+export type RunStatus = 'planned' | 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted'
+
+/** `runs/<id>/run.json`: the frozen config snapshot and everything about how the run went. */
+export interface RunRecord {
+  id: string
+  kind: RunKind
+  /** Transfer variant, null for a base run. */
+  variant: TransferVariant | null
+  /** Transfer depth, null for a base run. */
+  n: number | null
+  sourceRunId: string | null
+  /** Source group (transfers) and target group; a base run has from = null, to = its group. */
+  from: string | null
+  to: string
+  experimentId: string | null
+  dataset: string
+  classes: string[]
+  config: TrainConfig
+  seed: number
+  backend: string | null
+  device: string | null
+  status: RunStatus
+  bestValAcc: number | null
+  bestEpoch: number | null
+  /** Completed epochs. */
+  epochs: number
+  testAcc: number | null
+  imagesPerSecond: number | null
+  createdAt: string
+  startedAt: string | null
+  finishedAt: string | null
+  /** Wall-clock seconds spent training, summed over resumes. */
+  seconds: number
+  error: string | null
+  /** Things the user should know about how the run was set up (e.g. a test split used for training). */
+  notes: string[]
+}
