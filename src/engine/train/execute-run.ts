@@ -48,7 +48,7 @@ export async function executeRun(dir: string, planned: RunRecord, emit: (event: 
 
   let model: tf.LayersModel | undefined
   try {
-    emit({ type: 'status', phase: 'loading-data', message: `loading ${planned.dataset} (${planned.classes.join(', ')})` })
+    emit({ type: 'status', phase: 'loading-data', message: `loading ${planned.dataset}${planned.classes.length > 0 ? ` (${planned.classes.join(', ')})` : ''}` })
     // An empty class list means every class of the dataset.
     const classes = planned.classes.length > 0 ? planned.classes : undefined
     const { data, notes } = await prepareTrainingData(planned.dataset, classes, config, (p) => emit({ type: 'data-progress', ...p }))
