@@ -4,12 +4,18 @@
 import { UsageError } from './args'
 import { runDatasetsCommand } from './commands/datasets'
 import { runDoctorCommand } from './commands/doctor'
+import { runServeCommand, SERVE_USAGE } from './commands/serve'
+import { REPORT_USAGE, RESUME_USAGE, runReportCommand, runResumeCommand, runSweepCommand, SWEEP_USAGE } from './commands/sweep'
 import { runTrainCommand, TRAIN_USAGE } from './commands/train'
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   train: { run: runTrainCommand, usage: TRAIN_USAGE },
+  sweep: { run: runSweepCommand, usage: SWEEP_USAGE },
+  resume: { run: runResumeCommand, usage: RESUME_USAGE },
+  report: { run: runReportCommand, usage: REPORT_USAGE },
   datasets: { run: runDatasetsCommand, usage: 'usage: cli datasets [--dir DIR …] [--json]' },
-  doctor: { run: runDoctorCommand, usage: 'usage: cli doctor [--json]' }
+  doctor: { run: runDoctorCommand, usage: 'usage: cli doctor [--json]' },
+  serve: { run: runServeCommand, usage: SERVE_USAGE }
 }
 
 function printHelp(): void {

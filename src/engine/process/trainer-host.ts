@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import type { TrainEvent, TrainOutcome, TrainRequest } from '../../shared/train-request'
+import type { TrainEvent, TrainJobRequest, TrainOutcome } from '../../shared/train-request'
 import type { FromTrainer, ToTrainer } from './trainer-protocol'
 
 /** A job the trainer process runs: its id at once, the outcome later. */
@@ -21,6 +21,45 @@ export class TrainerCrashedError extends Error {
 const ENTRY = fileURLToPath(new URL('./trainer-entry.ts', import.meta.url))
 
 /**
+ * What the host needs of the process that runs the trainer entry. Node's `child_process.fork` and
+ * Electron's `utilityProcess.fork` both fit behind it (see `childTrainerProcess`; Electron main has
+ * its own adapter), so the host logic is the same in the app, the CLI, serve mode and tests.
+ */
+export interface TrainerProcess {
+  /** OS process id, once known. */
+  readonly pid: number | undefined
+  postMessage(message: ToTrainer): void
+  onMessage(listener: (message: FromTrainer) => void): void
+  /** Called once when the process ends; `signal` is null where the platform does not report one. */
+  onExit(listener: (code: number | null, signal: string | null) => void): void
+  /** Ends the process at once (SIGKILL where there are signals). */
+  kill(): void
+}
+
+/** Adapts a forked Node child process (with an IPC channel) to a TrainerProcess. */
+export function childTrainerProcess(child: ChildProcess): TrainerProcess {
+  return {
+    get pid() {
+      return child.pid
+    },
+    postMessage: (message) => {
+      // A send after the child died throws (ERR_IPC_CHANNEL_CLOSED); the exit handler reports that.
+      if (child.connected) child.send(message)
+    },
+    onMessage: (listener) => child.on('message', (message) => listener(message as FromTrainer)),
+    onExit: (listener) => {
+      if (child.exitCode !== null || child.signalCode !== null) queueMicrotask(() => listener(child.exitCode, child.signalCode))
+      else child.once('exit', (code, signal) => listener(code, signal))
+    },
+    kill: () => child.kill('SIGKILL')
+  }
+}
+
+function isChildProcess(value: ChildProcess | TrainerProcess): value is ChildProcess {
+  return typeof (value as ChildProcess).send === 'function' && typeof (value as ChildProcess).on === 'function'
+}
+
+/**
  * Starts the trainer entry under Node's `child_process.fork` (CLI, serve mode, tests). TypeScript
  * runs through tsx's loader; Electron main uses utilityProcess with the built entry instead.
  */
@@ -34,25 +73,46 @@ export function forkTrainerProcess(env: NodeJS.ProcessEnv = process.env): ChildP
  */
 export class TrainerHost {
   private readonly jobs = new Map<string, { onEvent: (e: TrainEvent) => void; resolve: (o: TrainOutcome) => void; reject: (e: Error) => void }>()
-  private exited = false
+  private readonly process: TrainerProcess
+  private exit: { code: number | null; signal: string | null } | undefined
+  private readonly exitListeners: ((code: number | null, signal: string | null) => void)[] = []
 
+  /** @param child a forked Node child process, or any TrainerProcess (Electron's utilityProcess adapter) */
   constructor(
-    private readonly child: ChildProcess,
+    child: ChildProcess | TrainerProcess,
     private readonly cancelGraceMs = 30_000
   ) {
-    child.on('message', (message) => this.receive(message as FromTrainer))
-    child.on('exit', (code, signal) => {
-      this.exited = true
+    this.process = isChildProcess(child) ? childTrainerProcess(child) : child
+    this.process.onMessage((message) => this.receive(message))
+    this.process.onExit((code, signal) => {
+      this.exit = { code, signal }
       for (const job of this.jobs.values()) job.reject(new TrainerCrashedError(code, signal))
       this.jobs.clear()
+      for (const listener of this.exitListeners.splice(0)) listener(code, signal)
     })
   }
 
+  /** The trainer's OS process id, once known. */
+  get pid(): number | undefined {
+    return this.process.pid
+  }
+
+  /** Whether the trainer process has ended. */
+  get exited(): boolean {
+    return this.exit !== undefined
+  }
+
+  /** Calls `listener` once when the trainer process ends (at once if it already has). */
+  onExit(listener: (code: number | null, signal: string | null) => void): void {
+    if (this.exit) listener(this.exit.code, this.exit.signal)
+    else this.exitListeners.push(listener)
+  }
+
   /** Starts a training job; events arrive through `onEvent` until the outcome settles. */
-  train(request: TrainRequest, onEvent: (event: TrainEvent) => void): TrainingJob {
+  train(request: TrainJobRequest, onEvent: (event: TrainEvent) => void): TrainingJob {
     const jobId = randomUUID()
     const outcome = new Promise<TrainOutcome>((resolve, reject) => {
-      if (this.exited) return reject(new TrainerCrashedError(this.child.exitCode, this.child.signalCode))
+      if (this.exit) return reject(new TrainerCrashedError(this.exit.code, this.exit.signal))
       this.jobs.set(jobId, { onEvent, resolve, reject })
       this.send({ type: 'train', jobId, request })
     })
@@ -64,23 +124,23 @@ export class TrainerHost {
     if (!this.jobs.has(jobId)) return
     this.send({ type: 'cancel', jobId })
     const timer = setTimeout(() => {
-      if (this.jobs.has(jobId)) this.child.kill('SIGKILL')
+      if (this.jobs.has(jobId)) this.process.kill()
     }, this.cancelGraceMs)
     timer.unref()
   }
 
   /** Stops the process cleanly (it cancels any job first). */
   async shutdown(): Promise<void> {
-    if (this.exited) return
-    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()))
+    if (this.exit) return
+    const exited = new Promise<void>((resolve) => this.onExit(() => resolve()))
     this.send({ type: 'shutdown' })
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), this.cancelGraceMs)
+    const timer = setTimeout(() => this.process.kill(), this.cancelGraceMs)
     await exited
     clearTimeout(timer)
   }
 
   private send(message: ToTrainer): void {
-    this.child.send(message)
+    this.process.postMessage(message)
   }
 
   private receive(message: FromTrainer): void {

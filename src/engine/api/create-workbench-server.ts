@@ -1,0 +1,174 @@
+import { platform } from 'node:os'
+import { CONTRACT_VERSION, type AppInfo, type EngineBackend, type EngineStatus, type WorkbenchApi, type WorkbenchEvent, type WorkbenchRequestName } from '../../shared/contract'
+import { ApiError } from '../../shared/contract-errors'
+import type { LaunchProbe } from './backend-probe'
+import { probeBackend } from './backend-probe'
+import { measureMemory } from './engine-status'
+import { parseRequestArgs } from './request-schemas'
+import { RunManager } from './run-manager'
+import type { SettingsStore } from './settings-store'
+import { toApiErrorData } from './to-api-error'
+import { TrainerSupervisor, type LaunchTrainer } from './trainer-supervisor'
+
+export interface WorkbenchServerOptions {
+  /** Which process serves the API (shown in About). */
+  host: AppInfo['host']
+  appVersion: string
+  /** Folder for runs started outside a project. */
+  runsDir: string
+  launchTrainer: LaunchTrainer
+  /** Starts the backend probe; without one the backend is known only once a run reports it. */
+  launchProbe?: LaunchProbe
+  settings: SettingsStore
+  /** Extra folders searched for datasets (besides the built-in demo). */
+  datasetDirs?: string[]
+  cancelGraceMs?: number
+  progressIntervalMs?: number
+}
+
+/** A request as it arrives off the wire: untrusted arguments in, a value or an ApiErrorData out. */
+export type WireHandler = (...args: unknown[]) => Promise<unknown>
+
+/** The contract's server side, independent of the transport. */
+export interface WorkbenchServer {
+  /** The requests, each validating its input and rejecting only with plain ApiErrorData objects. */
+  readonly handlers: Readonly<Record<WorkbenchRequestName, WireHandler>>
+  /** Subscribes to every event; returns the unsubscribe function. */
+  onEvent(listener: (event: WorkbenchEvent) => void): () => void
+  /** Sends an event to every client (main uses it for menu commands). */
+  broadcast(event: WorkbenchEvent): void
+  engineStatus(): EngineStatus
+  /** Stops the trainer process (a running run ends as interrupted, resumable). */
+  shutdown(): Promise<void>
+}
+
+/**
+ * Builds the API from the engine: trainer supervision, runs, datasets, engine status. Plain Node,
+ * no electron: Electron main, `serve` and tests all wrap this same object.
+ */
+export function createWorkbenchServer(options: WorkbenchServerOptions): WorkbenchServer {
+  const listeners = new Set<(event: WorkbenchEvent) => void>()
+  const broadcast = (event: WorkbenchEvent): void => {
+    for (const listener of listeners) {
+      try {
+        listener(event)
+      } catch (error) {
+        // One broken connection must not stop events to the others.
+        process.stderr.write(`workbench: event listener failed: ${(error as Error).message}\n`)
+      }
+    }
+  }
+
+  let backendState: EngineStatus['backendState'] = 'unknown'
+  let backend: EngineBackend | null = null
+  let crashRunId: string | null = null
+
+  const supervisor = new TrainerSupervisor({
+    launch: options.launchTrainer,
+    cancelGraceMs: options.cancelGraceMs,
+    onChange: () => emitEngineStatus(),
+    onCrash: () => {
+      crashRunId = runs.active
+    }
+  })
+  const runs = new RunManager({
+    supervisor,
+    runsDir: options.runsDir,
+    emit: broadcast,
+    progressIntervalMs: options.progressIntervalMs,
+    onActiveChange: () => emitEngineStatus()
+  })
+
+  function engineStatus(): EngineStatus {
+    const crash = supervisor.lastCrash
+    return {
+      trainer: supervisor.state,
+      trainerPid: supervisor.pid,
+      restarts: supervisor.restarts,
+      lastCrash: crash
+        ? { at: crash.at, message: `the trainer process stopped unexpectedly (${crash.signal ? `signal ${crash.signal}` : `exit code ${crash.code}`})`, runId: crashRunId }
+        : null,
+      activeRunId: runs.active,
+      backendState,
+      backend,
+      memory: measureMemory(supervisor.pid)
+    }
+  }
+
+  function emitEngineStatus(): void {
+    broadcast({ type: 'engine:status', status: engineStatus() })
+  }
+
+  /** Finds out the backend once, in the background; the answer arrives as engine:status. */
+  function startProbe(): void {
+    if (!options.launchProbe || backendState === 'probing' || backendState === 'known') return
+    backendState = 'probing'
+    probeBackend(options.launchProbe).then(
+      (info) => {
+        backend = info
+        backendState = 'known'
+        emitEngineStatus()
+      },
+      (error: unknown) => {
+        backendState = 'failed'
+        process.stderr.write(`workbench: backend probe failed: ${(error as Error).message}\n`)
+        emitEngineStatus()
+      }
+    )
+  }
+
+  const api: WorkbenchApi = {
+    getAppInfo: async () => ({
+      name: 'Transfer Workbench',
+      version: options.appVersion,
+      contractVersion: CONTRACT_VERSION,
+      host: options.host,
+      platform: `${platform()}-${process.arch}`,
+      versions: Object.fromEntries(Object.entries(process.versions).filter(([k]) => ['node', 'electron', 'chrome', 'v8'].includes(k))) as Record<string, string>
+    }),
+    getEngineStatus: async () => {
+      startProbe()
+      return engineStatus()
+    },
+    // Loaded on first use: the dataset readers (and sharp) stay out of the app's start-up.
+    listDatasets: async () => (await import('./dataset-handlers')).listDatasets(options.datasetDirs ?? []),
+    inspectDataset: async (input) => (await import('./dataset-handlers')).inspectDataset(input),
+    startRun: async (input) => runs.start(input),
+    cancelRun: async ({ runId }) => runs.cancel(runId),
+    resumeRun: async ({ runId }) => {
+      runs.get(runId) // an unknown run is 'not-found', not 'unsupported'
+      throw new ApiError('unsupported', 'resuming a run needs the engine to start training from a last/ checkpoint, which it cannot do yet')
+    },
+    listRuns: async () => runs.list(),
+    getRunMetrics: ({ runId }) => runs.metrics(runId),
+    getRecentProjects: async () => options.settings.get('recentProjects')
+  }
+
+  const handlers = Object.fromEntries(
+    (Object.keys(api) as WorkbenchRequestName[]).map((name) => [
+      name,
+      async (...args: unknown[]) => {
+        try {
+          const parsed = parseRequestArgs(name, args)
+          return await (api[name] as (...a: unknown[]) => Promise<unknown>)(...parsed)
+        } catch (error) {
+          const data = toApiErrorData(error)
+          if (data.code === 'internal') process.stderr.write(`workbench: ${name} failed: ${(error as Error)?.stack ?? String(error)}\n`)
+          // A plain object, so it survives structured clone and JSON alike.
+          throw data
+        }
+      }
+    ])
+  ) as Record<WorkbenchRequestName, WireHandler>
+
+  return {
+    handlers,
+    onEvent(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    broadcast,
+    engineStatus,
+    shutdown: () => supervisor.shutdown()
+  }
+}

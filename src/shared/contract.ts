@@ -1,0 +1,243 @@
+/**
+ * The workbench API: every request the UI makes and every event it receives. Electron main and serve
+ * mode implement it (`src/engine/api`), the preload and the WebSocket carry its messages, the renderer
+ * calls it. birpc runs it over either transport.
+ *
+ * Rules: a request takes at most one input object (validated on the server: the renderer is not
+ * trusted) and returns a promise; long work returns an id at once and reports through events, never
+ * through a promise that waits minutes. Failures reject with an `ApiError` (see contract-errors.ts).
+ */
+import type { ApiErrorData } from './contract-errors'
+import type { EpochMetrics, MetricsRecord } from './metrics'
+import type { RunStatus as StoredRunStatus } from './project'
+import type { TrainConfig } from './train-config'
+import type { TrainOutcome } from './train-request'
+
+/** Bumped when a request or event changes incompatibly; the client checks it on connect. */
+export const CONTRACT_VERSION = 1
+
+/** The state of the engine, shown in the status bar and Help → About. */
+export interface EngineStatus {
+  /** The trainer process: not started yet (it starts lazily), ready, running a job, or down after a crash. */
+  trainer: 'stopped' | 'starting' | 'idle' | 'busy' | 'crashed'
+  trainerPid: number | null
+  /** Times the trainer was restarted after a crash this session. */
+  restarts: number
+  /** The last crash, if any. */
+  lastCrash: { at: string; message: string; runId: string | null } | null
+  activeRunId: string | null
+  /** 'probing' until the engine has found out which backend it trains on. */
+  backendState: 'unknown' | 'probing' | 'known' | 'failed'
+  backend: EngineBackend | null
+  memory: EngineMemory
+}
+
+/** Which tfjs backend and device training uses (mirrors the engine's BackendInfo). */
+export interface EngineBackend {
+  backend: 'tensorflow' | 'wasm' | 'cpu'
+  device: 'gpu' | 'cpu'
+  /** e.g. "GPU · tensorflow" or "CPU · wasm, 1 thread". */
+  label: string
+  threads: number
+  /** Why no GPU is used, and what to do about it. */
+  gpuProblem?: { code: string; message: string; fix: string }
+  notes: string[]
+}
+
+export interface EngineMemory {
+  systemTotalBytes: number
+  systemFreeBytes: number
+  /** Resident memory of the process serving the API (Electron main or `serve`). */
+  hostRssBytes: number
+  /** Resident memory of the trainer process, where the platform tells (null otherwise). */
+  trainerRssBytes: number | null
+}
+
+/** A dataset the workbench can train on. */
+export interface DatasetSummary {
+  /** The id training requests use: `demo`, `cifar10:<dir>`, `cifar100:<dir>`, `cifar100-coarse:<dir>`, `folder:<dir>`. */
+  id: string
+  kind: 'demo' | 'cifar10' | 'cifar100' | 'cifar100-coarse' | 'folder'
+  name: string
+  /** Folder on disk (null for the built-in demo). */
+  location: string | null
+  /** Class names in label order (read without decoding images). */
+  classNames: string[]
+}
+
+/** One sample image, small enough to show in a list. */
+export interface DatasetSample {
+  split: 'train' | 'test'
+  /** `data:image/png;base64,…` at the dataset's stored size (CIFAR: 32×32). */
+  dataUrl: string
+  source: string
+}
+
+export interface DatasetClassDetails {
+  name: string
+  /** Label index in the dataset's own order. */
+  label: number
+  samples: DatasetSample[]
+}
+
+/** What `inspectDataset` returns. */
+export interface DatasetDetails {
+  id: string
+  name: string
+  width: number
+  height: number
+  classes: DatasetClassDetails[]
+  /** Which splits the source has. */
+  splits: ('train' | 'test')[]
+  /** Files a lenient read skipped, with the reason. */
+  skipped: { source: string; reason: string }[]
+}
+
+export interface InspectDatasetInput {
+  id: string
+  /** Sample thumbnails per class (default 4, at most 16). */
+  samplesPerClass?: number
+}
+
+/** Starts one training run from scratch. The server picks the output folder; the client never names paths to write. */
+export interface StartRunInput {
+  dataset: string
+  /** Classes to train on, labels in this order; all classes when omitted. */
+  classes?: string[]
+  /** Overrides of the default configuration; unknown keys and bad values are rejected. */
+  config?: Partial<TrainConfig>
+  /** A label for lists (default: arch, width and dataset). */
+  name?: string
+}
+
+/** A run's status as run.json records it ('planned' never reaches a started run), plus 'cancelling' while a cancel is under way. */
+export type RunStatus = Exclude<StoredRunStatus, 'planned'> | 'cancelling'
+export type RunPhase = 'starting' | 'loading-data' | 'building-model' | 'training' | 'saving'
+
+/** A training run started in this session, as lists and headers show it. */
+export interface RunSummary {
+  runId: string
+  name: string
+  dataset: string
+  classes: string[] | null
+  /** The overrides asked for (the full frozen config is in the run's run.json). */
+  config: Partial<TrainConfig>
+  status: RunStatus
+  /** What a running run is doing now (null once it has ended). */
+  phase: RunPhase | null
+  message: string
+  /** The run's folder: run.json, metrics.jsonl, best/, last/. */
+  outDir: string
+  /** The tfjs backend and device the run trains on (null until the trainer has chosen). */
+  backend: string | null
+  device: string | null
+  startedAt: string
+  finishedAt: string | null
+  /** Epochs finished so far. */
+  epochsDone: number
+  /** The latest training figures (null before the first batch). */
+  progress: RunProgress | null
+  /** Set when it finished ('done') or was cancelled. */
+  outcome: TrainOutcome | null
+  /** Set when it failed or was interrupted. */
+  error: ApiErrorData | null
+  /** Whether a `last/` checkpoint exists to resume from. */
+  resumable: boolean
+}
+
+/** Training figures of one batch (throttled; the last batch of every epoch always arrives). */
+export interface RunProgress {
+  epoch: number
+  epochs: number
+  /** 1-based batch within the epoch. */
+  batch: number
+  batchesPerEpoch: number
+  loss: number
+  acc: number
+  lr: number
+  imagesPerSecond: number
+  etaSeconds: number
+}
+
+export interface RunRef {
+  runId: string
+}
+
+/** Which process serves the API, and its versions (Help → About, and a client's sanity check). */
+export interface AppInfo {
+  name: string
+  version: string
+  contractVersion: number
+  host: 'electron' | 'serve' | 'test'
+  platform: string
+  versions: Record<string, string>
+}
+
+/** A project folder the user opened before (most recent first). */
+export interface RecentProject {
+  path: string
+  name: string
+  openedAt: string
+}
+
+/**
+ * Requests: implemented by main (and serve), called by the renderer.
+ * TODO(projects, experiments, sweeps, results, visualizations, dataset import/download): these join the
+ * contract with the engine work that backs them.
+ */
+export interface WorkbenchApi {
+  /** App name, version and contract version. */
+  getAppInfo(): Promise<AppInfo>
+  /** Trainer process, backend, device, memory. Starts finding out the backend if not known yet (reported by `engine:status`). */
+  getEngineStatus(): Promise<EngineStatus>
+  /** The datasets the workbench knows: the built-in demo and those found in the dataset folders. */
+  listDatasets(): Promise<DatasetSummary[]>
+  /** Classes with a few sample thumbnails each. */
+  inspectDataset(input: InspectDatasetInput): Promise<DatasetDetails>
+  /** Starts a run in the trainer process; returns its id at once. Progress comes as `run:*` events. */
+  startRun(input: StartRunInput): Promise<RunRef>
+  /** Asks a run to stop after the current batch (weights and metrics kept); the trainer is killed if it does not. */
+  cancelRun(input: RunRef): Promise<void>
+  /** Continues an interrupted or cancelled run from its `last/` checkpoint. */
+  resumeRun(input: RunRef): Promise<RunRef>
+  /** Runs started this session, newest first. */
+  listRuns(): Promise<RunSummary[]>
+  /** The run's metrics.jsonl records so far (epoch lines and logged batch lines). */
+  getRunMetrics(input: RunRef): Promise<MetricsRecord[]>
+  /** Project folders opened before, most recent first. */
+  getRecentProjects(): Promise<RecentProject[]>
+}
+
+/** The request names, for validation and for listing. */
+export type WorkbenchRequestName = keyof WorkbenchApi
+
+/** Events: pushed by the server to every connected client. Discriminated on `type`. */
+export type WorkbenchEvent =
+  | ({ type: 'run:progress'; runId: string } & RunProgress)
+  | { type: 'run:data-progress'; runId: string; phase: string; done: number; total: number }
+  | { type: 'run:epoch'; runId: string; metrics: EpochMetrics }
+  | { type: 'run:status'; run: RunSummary }
+  | { type: 'engine:status'; status: EngineStatus }
+  | {
+      type: 'download:progress'
+      downloadId: string
+      dataset: string
+      state: 'downloading' | 'verifying' | 'extracting' | 'done' | 'failed'
+      receivedBytes: number
+      totalBytes: number | null
+      error?: ApiErrorData
+    }
+  /** A native menu item or the OS asked for something only the UI can do (e.g. open this project). */
+  | { type: 'app:command'; command: AppCommand; path?: string }
+
+export type AppCommand = 'project:new' | 'project:open' | 'project:save-as' | 'project:close'
+
+export type WorkbenchEventType = WorkbenchEvent['type']
+
+/** The functions the server calls on each client (fire-and-forget). */
+export interface WorkbenchClientFunctions {
+  onEvent(event: WorkbenchEvent): void
+}
+
+/** The one Electron IPC channel the preload and main use to carry the contract's messages. */
+export const IPC_CHANNEL = 'workbench:message'
