@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
 import { CIFAR100_BATCH_FILES, CIFAR10_BATCH_FILES, readCifar10, readCifar100, readClassNames } from './cifar-binary'
@@ -109,7 +109,8 @@ export async function detectDatasetId(dir: string): Promise<string | undefined> 
 export async function discoverDatasets(dirs: readonly string[]): Promise<DiscoveredDataset[]> {
   const ids = new Set<string>(['demo'])
   for (const dir of dirs) {
-    if (!existsSync(dir)) continue
+    // A missing path or a plain file is no dataset folder: skip it rather than fail the whole list.
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) continue
     const self = await detectDatasetId(dir)
     if (self) {
       ids.add(self)
