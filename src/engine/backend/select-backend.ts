@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { classifyImportError, explainCpuOnlyTensorflow, type GpuProblem } from './gpu-diagnosis'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
+import { registerWasmMatMul } from './wasm-matmul'
+import { registerBatchNormGradient } from './batch-norm-gradient'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
@@ -54,6 +56,8 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm')
   await activate('wasm')
   registerWasmConvGradients()
+  registerWasmMatMul()
+  registerBatchNormGradient()
   return (selected = { backend: 'wasm', device: 'cpu', label: 'CPU · wasm, 1 thread', threads: 1, gpuProblem, notes: [] })
 }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { BACKEND, run, withScratch } from './wasm-kernel-utils'
 
 /**
  * Convolution gradients for the wasm backend, built from wasm's own kernels (see DESIGN.md, "The tfjs
@@ -10,7 +11,6 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
  * rejects dilated convolutions), but code calling the kernels directly may.
  */
 
-const BACKEND = 'wasm'
 const FILTER_GRAD = 'Conv2DBackpropFilter'
 const INPUT_GRAD = 'Conv2DBackpropInput'
 
@@ -148,33 +148,8 @@ function convWithSignedPads(
   return run(backend, 'Conv2D', { x: image, filter }, { strides, dilations, pad, dataFormat: 'NHWC' })
 }
 
-/**
- * Calls a wasm kernel's function directly, as wasm's own composite kernels do: tf ops inside a
- * kernel would create engine-tracked tensors and gradient-tape entries.
- */
-function run(backend: BackendWasm, name: string, inputs: tf.NamedTensorInfoMap, attrs: Attrs): TensorInfo {
-  const config = tf.getKernel(name, BACKEND)
-  if (config == null) throw new Error(`wasm kernel ${name} is not registered`)
-  return config.kernelFunc({ inputs, backend, attrs }) as TensorInfo
-}
-
 /** A float32 tensor of zeros. */
 function zeros(backend: BackendWasm, shape: number[]): TensorInfo {
   return run(backend, 'Fill', {}, { shape, value: 0, dtype: 'float32' })
 }
 
-/**
- * Runs `body`, then frees every intermediate it marked with `temp` — also when it throws. Kernel
- * outputs that the engine never sees are invisible to tf.tidy, so they must be freed by hand.
- */
-function withScratch(backend: BackendWasm, body: (temp: (t: TensorInfo) => TensorInfo) => TensorInfo): TensorInfo {
-  const scratch: TensorInfo[] = []
-  try {
-    return body((t) => {
-      scratch.push(t)
-      return t
-    })
-  } finally {
-    for (const t of scratch) backend.disposeData(t.dataId)
-  }
-}
