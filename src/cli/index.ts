@@ -2,6 +2,7 @@
  * The headless entry: the same engine as the app, from a terminal (`npm run cli -- <command> …`).
  */
 import { UsageError } from './args'
+import { DATASET_USAGE, runDatasetCommand } from './commands/dataset'
 import { runDatasetsCommand } from './commands/datasets'
 import { runDoctorCommand } from './commands/doctor'
 import { runServeCommand, SERVE_USAGE } from './commands/serve'
@@ -13,7 +14,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   sweep: { run: runSweepCommand, usage: SWEEP_USAGE },
   resume: { run: runResumeCommand, usage: RESUME_USAGE },
   report: { run: runReportCommand, usage: REPORT_USAGE },
-  datasets: { run: runDatasetsCommand, usage: 'usage: cli datasets [--dir DIR …] [--json]' },
+  datasets: { run: runDatasetsCommand, usage: 'usage: cli datasets [--dir DIR …] [--data-dir DIR] [--json]' },
+  dataset: { run: runDatasetCommand, usage: DATASET_USAGE },
   doctor: { run: runDoctorCommand, usage: 'usage: cli doctor [--json]' },
   serve: { run: runServeCommand, usage: SERVE_USAGE }
 }

@@ -8,8 +8,10 @@
  * through a promise that waits minutes. Failures reject with an `ApiError` (see contract-errors.ts).
  */
 import type { ApiErrorData } from './contract-errors'
+import type { RunEvaluation } from './evaluation'
 import type { EpochMetrics, MetricsRecord } from './metrics'
-import type { RunStatus as StoredRunStatus } from './project'
+import type { Experiment, ProjectManifest, RunKind, RunRecord as ProjectRun, RunStatus as StoredRunStatus } from './project'
+import type { TransferVariant } from './transfer'
 import type { TrainConfig } from './train-config'
 import type { TrainOutcome } from './train-request'
 
@@ -180,6 +182,217 @@ export interface RecentProject {
   openedAt: string
 }
 
+/** One class of a library dataset, with its image counts per split. */
+export interface LibraryClass {
+  name: string
+  train: number
+  test: number
+}
+
+/** Where a library dataset came from. */
+export type LibrarySource =
+  /** Downloaded from `url`; the archive's MD5 was checked before anything was registered. */
+  | { type: 'download'; url: string; md5: string; bytes: number }
+  /** Extracted from a local archive; `official` when its MD5 is the official release's. */
+  | { type: 'archive'; path: string; md5: string; bytes: number; official: boolean }
+  /** A folder registered where it is (nothing copied). */
+  | { type: 'folder'; path: string }
+
+/** A dataset in the library: what the dataset view lists. */
+export interface LibraryDataset {
+  /** Unique in the library: `cifar10`, `cifar100`, or an imported dataset's name (letters, digits, `.`, `_`, `-`). */
+  name: string
+  kind: 'cifar10' | 'cifar100' | 'folder'
+  /** Display name, e.g. "CIFAR-10". */
+  title: string
+  /** The ids training requests use: one, or for CIFAR-100 the fine and the coarse labelling. */
+  datasetIds: string[]
+  /** Absolute folder holding the data. */
+  location: string
+  /** Whether the library made these files (download or archive import) and so may delete them. */
+  managed: boolean
+  /** Classes in label order with image counts per split. */
+  classes: LibraryClass[]
+  /** CIFAR-100's 20 superclasses (the coarse labelling), in label order. */
+  coarseClassNames?: string[]
+  /** Images per split (readable ones only). */
+  counts: { train: number; test: number }
+  /** Stored image size; null when the images differ in size (image folders are resized to the model's input size). */
+  imageSize: { width: number; height: number } | null
+  /** Size of the dataset's files on disk when it was registered (bytes). */
+  bytesOnDisk: number
+  source: LibrarySource
+  /** ISO time of registration. */
+  addedAt: string
+  /** Image files that could not be decoded at import (at most 1,000 listed; `unreadableCount` counts them all). The folder reader fails on them unless told to skip unreadable files. */
+  unreadable: { file: string; reason: string }[]
+  unreadableCount: number
+  /** False when `location` has gone missing since registration (moved or deleted outside the app). */
+  available: boolean
+}
+
+/** The library and where it lives. */
+export interface LibraryListing {
+  /** The data folder: downloads and extracted archives go here, with the index `library.json`. */
+  dataDir: string
+  datasets: LibraryDataset[]
+}
+
+/** Downloads an official CIFAR binary release into the data folder. */
+export interface DownloadDatasetInput {
+  dataset: 'cifar10' | 'cifar100'
+  /** A mirror (http or https) instead of the official URL; the official MD5 still applies unless `md5` is given. */
+  url?: string
+  /** Expected MD5 (32 hex digits) instead of the official one. */
+  md5?: string
+}
+
+/** Imports a `.tar.gz` of a CIFAR binary release, an extracted CIFAR folder, or an image folder (`root/<class>/…`, optional `train/` + `test/`). */
+export interface ImportDatasetInput {
+  /** Absolute path on the machine running the engine. */
+  path: string
+  /** Library name (default: from the release or the folder name). */
+  name?: string
+}
+
+export interface RemoveDatasetInput {
+  name: string
+  /** Also delete the files; only for datasets the library made (`managed`), never a folder registered in place. */
+  deleteFiles?: boolean
+}
+
+export interface LibraryJobRef {
+  jobId: string
+}
+
+/** What a library job is doing now; the last three are final. */
+export type LibraryJobState =
+  | 'downloading'
+  | 'verifying'
+  | 'extracting'
+  | 'scanning'
+  | 'decoding'
+  | 'registering'
+  | 'done'
+  | 'failed'
+  | 'cancelled'
+
+/** Why a library job failed, for choosing what to show (the message says it in words). */
+export type LibraryFailure =
+  /** The server could not be reached at all (no network, DNS failure, connection refused, timeout). */
+  | 'offline'
+  /** The server answered, but not with the file (404, 500, an unexpected range reply…). */
+  | 'http'
+  /** The transfer broke off; the partial file is kept and the next download resumes it. */
+  | 'interrupted'
+  /** The file's MD5 is not the expected one; the download was deleted, nothing registered. */
+  | 'checksum'
+  /** The archive is damaged, truncated, unsafe (a path outside its folder, a link), or not the expected release. */
+  | 'archive'
+  /** The data itself is wrong (record length, label out of range, no images). */
+  | 'data'
+  /** The path or library entry named does not exist. */
+  | 'not-found'
+  /** The name is taken, or a job for the same dataset is already running. */
+  | 'conflict'
+  /** A value given is not acceptable (name, URL, MD5). */
+  | 'invalid'
+  /** The library index file cannot be read. */
+  | 'index'
+  | 'cancelled'
+  /** A bug or an unexpected failure. */
+  | 'internal'
+
+/** A download or import, as the `library:job` event and `listLibraryJobs` report it. */
+export interface LibraryJob {
+  jobId: string
+  kind: 'download' | 'import'
+  /** `cifar10`/`cifar100` for downloads, the path for imports. */
+  target: string
+  state: LibraryJobState
+  /** Progress within the current state, in `unit`s: bytes while downloading, verifying and extracting; files while scanning and decoding. */
+  done: number
+  /** Null when unknown (a server that sends no length). */
+  total: number | null
+  unit: 'bytes' | 'files'
+  /** Download rate over the last few seconds (bytes/s); null when not downloading. */
+  bytesPerSecond: number | null
+  /** Seconds left at that rate; null when unknown. */
+  etaSeconds: number | null
+  /** Bytes a download resumed from (kept from an interrupted attempt); 0 for a fresh start. */
+  resumedFromBytes: number
+  /** One line for a status bar, e.g. "downloading cifar-10-binary.tar.gz". */
+  message: string
+  startedAt: string
+  finishedAt: string | null
+  /** The registered dataset, once done. */
+  dataset: LibraryDataset | null
+  /** Set when failed (or cancelled). */
+  error: ApiErrorData | null
+  failure: LibraryFailure | null
+  /** What to do instead, e.g. the manual download steps when the server cannot be reached. */
+  manual: string | null
+}
+
+/** An open project: its manifest and every run in its folder. */
+export interface ProjectView {
+  dir: string
+  manifest: ProjectManifest
+  runs: ProjectRun[]
+}
+
+export interface ProjectDirInput {
+  /** Absolute folder (chosen in a native dialog in the app, typed in serve mode). */
+  dir: string
+  name?: string
+}
+
+/** The runs an experiment needs, before anything is written (the designer's preview and time estimate). */
+export interface ExperimentPlan {
+  warnings: string[]
+  runs: { id: string; kind: RunKind; variant: TransferVariant | null; n: number | null; from: string | null; to: string; epochs: number }[]
+}
+
+export interface ExperimentInput {
+  experiment: Experiment
+}
+
+/** The project's sweep: running everything not yet done, one run at a time. */
+export interface SweepStatus {
+  state: 'idle' | 'running' | 'done' | 'cancelled' | 'failed'
+  /** 1-based index of the current run among the pending ones, and how many were pending. */
+  index: number
+  total: number
+  currentRunId: string | null
+  message: string
+}
+
+export interface TransferCurveInput {
+  from: string
+  to: string
+}
+
+/** Best validation accuracy vs n per variant for one target group, with the base baseline. */
+export interface TransferCurveData {
+  to: string
+  from: string
+  baseline: { runId: string; bestValAcc: number | null } | null
+  series: { variant: TransferVariant; points: { n: number; bestValAcc: number | null; runId: string; status: StoredRunStatus }[] }[]
+}
+
+export interface SimilarityMatrixInput {
+  n: number
+  variant?: TransferVariant
+}
+
+/** Source × target accuracy at one depth, with each target's baseline. */
+export interface SimilarityMatrixData {
+  sources: string[]
+  targets: string[]
+  values: (number | null)[][]
+  baselines: (number | null)[]
+}
+
 /**
  * Requests: implemented by main (and serve), called by the renderer.
  * TODO(projects, experiments, sweeps, results, visualizations, dataset import/download): these join the
@@ -206,6 +419,43 @@ export interface WorkbenchApi {
   getRunMetrics(input: RunRef): Promise<MetricsRecord[]>
   /** Project folders opened before, most recent first. */
   getRecentProjects(): Promise<RecentProject[]>
+  /** Creates a project in a new or empty folder and opens it. */
+  createProject(input: ProjectDirInput): Promise<ProjectView>
+  /** Opens a project folder (a broken or newer project.json is an error naming it; nothing is overwritten). */
+  openProject(input: ProjectDirInput): Promise<ProjectView>
+  /** The open project, or null. */
+  getProject(): Promise<ProjectView | null>
+  /** Copies the open project to a new folder and opens the copy. */
+  saveProjectAs(input: ProjectDirInput): Promise<ProjectView>
+  closeProject(): Promise<void>
+  /** The runs an experiment would need, and warnings (overlapping groups …), without writing anything. */
+  planExperiment(input: ExperimentInput): Promise<ExperimentPlan>
+  /** Adds or replaces an experiment in the open project and plans its runs. */
+  saveExperiment(input: ExperimentInput): Promise<ProjectView>
+  deleteExperiment(input: { id: string }): Promise<ProjectView>
+  /** Runs everything in the open project not yet done (bases first); progress via `sweep:status` and `run:*`. */
+  startSweep(): Promise<SweepStatus>
+  /** Stops the sweep after the current batch; `startSweep` later continues where it stopped. */
+  cancelSweep(): Promise<SweepStatus>
+  getSweepStatus(): Promise<SweepStatus>
+  getTransferCurve(input: TransferCurveInput): Promise<TransferCurveData>
+  getSimilarityMatrix(input: SimilarityMatrixInput): Promise<SimilarityMatrixData>
+  /** Deletes a run of the open project (not while it trains, not a base others were transferred from). */
+  deleteRun(input: RunRef): Promise<ProjectView>
+  /** Confusion matrix and per-class accuracy of a run's best weights (computed in the trainer, then cached). */
+  getRunEvaluation(input: RunRef): Promise<RunEvaluation>
+  /** The dataset library: every downloaded or imported dataset, and the data folder. */
+  listLibrary(): Promise<LibraryListing>
+  /** Starts downloading CIFAR-10 or CIFAR-100; returns a job id at once. Progress comes as `library:job` events. */
+  downloadDataset(input: DownloadDatasetInput): Promise<LibraryJobRef>
+  /** Starts importing an archive or a folder; returns a job id at once. Progress comes as `library:job` events. */
+  importDataset(input: ImportDatasetInput): Promise<LibraryJobRef>
+  /** Cancels a download (its partial file is kept, so a new download resumes) or an import. */
+  cancelLibraryJob(input: LibraryJobRef): Promise<void>
+  /** Downloads and imports of this session, newest first (running ones included), for a view opened mid-way. */
+  listLibraryJobs(): Promise<LibraryJob[]>
+  /** Removes a dataset from the library, and its files when asked and the library made them. */
+  removeDataset(input: RemoveDatasetInput): Promise<LibraryDataset>
 }
 
 /** The request names, for validation and for listing. */
@@ -227,6 +477,12 @@ export type WorkbenchEvent =
       totalBytes: number | null
       error?: ApiErrorData
     }
+  /** A library download or import changed state or made progress (progress at most ~10 a second). */
+  | { type: 'library:job'; job: LibraryJob }
+  /** A dataset was added to or removed from the library. */
+  | { type: 'library:changed'; listing: LibraryListing }
+  | { type: 'project:changed'; project: ProjectView | null }
+  | { type: 'sweep:status'; status: SweepStatus }
   /** A native menu item or the OS asked for something only the UI can do (e.g. open this project). */
   | { type: 'app:command'; command: AppCommand; path?: string }
 

@@ -41,6 +41,8 @@ export type RunStatus = 'planned' | 'running' | 'done' | 'cancelled' | 'failed' 
 /** `runs/<id>/run.json`: the frozen config snapshot and everything about how the run went. */
 export interface RunRecord {
   id: string
+  /** A label for lists, when the user gave one (single runs started from the UI). */
+  name?: string
   kind: RunKind
   /** Transfer variant, null for a base run. */
   variant: TransferVariant | null

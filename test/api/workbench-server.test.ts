@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -156,7 +157,7 @@ describe('contract handlers: runs', () => {
     const metrics = await client.api.getRunMetrics({ runId })
     expect(metrics.filter((m) => m.type === 'epoch').map((m) => m.epoch)).toEqual([1, 2])
     expect((await client.api.listRuns())[0]).toMatchObject({ runId, status: 'done' })
-    await expect(client.api.resumeRun({ runId })).rejects.toMatchObject({ code: 'unsupported' })
+    await expect(client.api.resumeRun({ runId })).rejects.toMatchObject({ code: 'invalid-request', message: expect.stringMatching(/already done/) })
   })
 
   it('cancels a run cooperatively', async () => {
@@ -185,6 +186,21 @@ describe('contract handlers: runs', () => {
     expect(status).toMatchObject({ restarts: 1, activeRunId: null, trainer: 'idle' })
     expect(status.lastCrash).toMatchObject({ runId })
     expect(status.trainerPid).not.toBe(pid)
+
+    // run.json says so too, so a later session (or the CLI) sees it as resumable.
+    const stored = JSON.parse(await readFile(join(end.run.outDir, 'run.json'), 'utf8'))
+    expect(stored.status).toBe('interrupted')
+
+    // Resume continues from the last completed epoch, in the restarted trainer.
+    const epochsBefore = end.run.epochsDone
+    await client.api.resumeRun({ runId })
+    const next = await recorder.waitFor((e) => e.type === 'run:epoch' && e.runId === runId && e.metrics.epoch > epochsBefore)
+    expect(next.type === 'run:epoch' && next.metrics.epoch).toBe(epochsBefore + 1)
+    await client.api.cancelRun({ runId })
+    const stopped = await recorder.waitFor((e) => e.type === 'run:status' && e.run.runId === runId && e.run.status === 'cancelled')
+    expect(stopped.type === 'run:status' && stopped.run.resumable).toBe(true)
+    const epochLines = (await client.api.getRunMetrics({ runId })).filter((m) => m.type === 'epoch').map((m) => m.epoch)
+    expect(epochLines).toEqual(Array.from({ length: epochLines.length }, (_, i) => i + 1))
 
     const again = await client.api.startRun(tinyRun({ epochs: 1 }))
     const done = await recorder.waitFor(runEnded(again.runId))

@@ -1,17 +1,20 @@
-import { homedir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { discoverDatasets } from '../../engine/data/load-dataset'
+import { resolveDataDir } from '../../engine/datasets-library/data-dir'
+import { libraryLocations } from '../../engine/datasets-library/library-listing'
 
-/** Where datasets live unless told otherwise: $WORKBENCH_DATA_DIR, else ~/.transfer-workbench/datasets. */
-export function defaultDataDir(): string {
-  return process.env['WORKBENCH_DATA_DIR'] ?? join(homedir(), '.transfer-workbench', 'datasets')
-}
-
-/** `cli datasets [--dir DIR …] [--json]`: the built-in demo plus datasets found in the data folders. */
+/**
+ * `cli datasets [--dir DIR …] [--data-dir DIR] [--json]`: the datasets training can use — the built-in
+ * demo, the library's (see `dataset list`) and any found in the given folders.
+ */
 export async function runDatasetsCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { dir: { type: 'string', multiple: true }, json: { type: 'boolean' } } })
-  const datasets = await discoverDatasets([defaultDataDir(), ...(values.dir ?? [])])
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: { dir: { type: 'string', multiple: true }, 'data-dir': { type: 'string' }, json: { type: 'boolean' } }
+  })
+  const library = await libraryLocations(resolveDataDir(values['data-dir']))
+  const datasets = await discoverDatasets([...(values.dir ?? []), ...library])
   if (values.json) {
     process.stdout.write(`${JSON.stringify({ datasets }, null, 2)}\n`)
     return 0

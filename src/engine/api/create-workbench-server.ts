@@ -1,10 +1,12 @@
 import { platform } from 'node:os'
 import { CONTRACT_VERSION, type AppInfo, type EngineBackend, type EngineStatus, type WorkbenchApi, type WorkbenchEvent, type WorkbenchRequestName } from '../../shared/contract'
-import { ApiError } from '../../shared/contract-errors'
 import type { LaunchProbe } from './backend-probe'
 import { probeBackend } from './backend-probe'
 import { measureMemory } from './engine-status'
+import { resolveDataDir } from '../datasets-library/data-dir'
+import type { LibraryService } from './library-handlers'
 import { parseRequestArgs } from './request-schemas'
+import { ProjectSession } from './project-session'
 import { RunManager } from './run-manager'
 import type { SettingsStore } from './settings-store'
 import { toApiErrorData } from './to-api-error'
@@ -22,6 +24,8 @@ export interface WorkbenchServerOptions {
   settings: SettingsStore
   /** Extra folders searched for datasets (besides the built-in demo). */
   datasetDirs?: string[]
+  /** The dataset library's folder (downloads, extracted archives, library.json); default: resolveDataDir(). */
+  dataDir?: string
   cancelGraceMs?: number
   progressIntervalMs?: number
 }
@@ -71,13 +75,16 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
       crashRunId = runs.active
     }
   })
-  const runs = new RunManager({
+  // Runs started with no project open go to the scratch folder, laid out like a project's runs/.
+  const runs: RunManager = new RunManager({
     supervisor,
-    runsDir: options.runsDir,
+    projectDir: () => project.current ?? options.runsDir,
     emit: broadcast,
     progressIntervalMs: options.progressIntervalMs,
     onActiveChange: () => emitEngineStatus()
   })
+
+  const project = new ProjectSession({ runs, settings: options.settings, emit: broadcast })
 
   function engineStatus(): EngineStatus {
     const crash = supervisor.lastCrash
@@ -117,6 +124,13 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
     )
   }
 
+  // The library keeps its jobs, so it is one object; loaded on first use like the dataset readers.
+  let library: Promise<LibraryService> | undefined
+  const getLibrary = (): Promise<LibraryService> =>
+    (library ??= import('./library-handlers').then((m) =>
+      m.createLibraryService({ dataDir: () => resolveDataDir(options.dataDir), emit: broadcast, progressIntervalMs: options.progressIntervalMs })
+    ))
+
   const api: WorkbenchApi = {
     getAppInfo: async () => ({
       name: 'Transfer Workbench',
@@ -131,17 +145,39 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
       return engineStatus()
     },
     // Loaded on first use: the dataset readers (and sharp) stay out of the app's start-up.
-    listDatasets: async () => (await import('./dataset-handlers')).listDatasets(options.datasetDirs ?? []),
-    inspectDataset: async (input) => (await import('./dataset-handlers')).inspectDataset(input),
-    startRun: async (input) => runs.start(input),
-    cancelRun: async ({ runId }) => runs.cancel(runId),
-    resumeRun: async ({ runId }) => {
-      runs.get(runId) // an unknown run is 'not-found', not 'unsupported'
-      throw new ApiError('unsupported', 'resuming a run needs the engine to start training from a last/ checkpoint, which it cannot do yet')
+    listDatasets: async () => {
+      const { libraryLocations } = await import('../datasets-library/library-listing')
+      const library = await libraryLocations(resolveDataDir(options.dataDir)).catch(() => [] as string[])
+      return (await import('./dataset-handlers')).listDatasets([...(options.datasetDirs ?? []), ...library])
     },
+    inspectDataset: async (input) => (await import('./dataset-handlers')).inspectDataset(input),
+    startRun: (input) => runs.start(input),
+    cancelRun: async ({ runId }) => runs.cancel(runId),
+    resumeRun: ({ runId }) => runs.resume(runId),
     listRuns: async () => runs.list(),
     getRunMetrics: ({ runId }) => runs.metrics(runId),
-    getRecentProjects: async () => options.settings.get('recentProjects')
+    getRecentProjects: async () => options.settings.get('recentProjects'),
+    createProject: ({ dir, name }) => project.create(dir, name),
+    openProject: ({ dir }) => project.open(dir),
+    getProject: () => project.get(),
+    saveProjectAs: ({ dir }) => project.saveAs(dir),
+    closeProject: async () => project.close(),
+    planExperiment: async ({ experiment }) => project.plan(experiment),
+    saveExperiment: ({ experiment }) => project.saveExperiment(experiment),
+    deleteExperiment: ({ id }) => project.deleteExperiment(id),
+    startSweep: async () => project.startSweep(),
+    cancelSweep: async () => project.cancelSweep(),
+    getSweepStatus: async () => project.sweepStatus(),
+    getTransferCurve: (input) => project.transferCurve(input),
+    getSimilarityMatrix: (input) => project.similarityMatrix(input),
+    deleteRun: ({ runId }) => project.deleteRun(runId, runs.active),
+    getRunEvaluation: ({ runId }) => supervisor.acquire().runTask('evaluateRun', { projectDir: runs.projectDirOf(runId), runId }),
+    listLibrary: async () => (await getLibrary()).listLibrary(),
+    downloadDataset: async (input) => (await getLibrary()).downloadDataset(input),
+    importDataset: async (input) => (await getLibrary()).importDataset(input),
+    cancelLibraryJob: async (input) => (await getLibrary()).cancelLibraryJob(input),
+    listLibraryJobs: async () => (await getLibrary()).listLibraryJobs(),
+    removeDataset: async (input) => (await getLibrary()).removeDataset(input)
   }
 
   const handlers = Object.fromEntries(

@@ -4,13 +4,36 @@
  * make the server allocate without limit. Training config values are checked afterwards by
  * `resolveTrainConfig`, the one place that knows their ranges.
  */
+import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import type { WorkbenchRequestName } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
+import { TRANSFER_VARIANTS } from '../../shared/transfer'
 
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a run id')
 const datasetId = z.string().min(1).max(4096)
 const className = z.string().min(1).max(256)
+
+const projectDir = z.strictObject({ dir: z.string().min(1).max(4096), name: z.string().min(1).max(200).optional() })
+const groupName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'not a group name')
+// Shapes only; planExperiment/validateExperiment check meaning (groups exist, n in range, config values).
+const experiment = z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not an experiment id'),
+  name: z.string().max(200),
+  dataset: datasetId,
+  groups: z.record(groupName, z.array(className).min(1).max(1000)),
+  bases: z.array(groupName).max(100),
+  transfers: z
+    .array(z.strictObject({ from: groupName, to: groupName, variants: z.array(z.enum(TRANSFER_VARIANTS)).min(1).max(4), n: z.array(z.int().min(0).max(100)).min(1).max(100) }))
+    .max(100),
+  config: z.record(z.string().max(64), z.unknown())
+})
+
+// The dataset library: a file dialog or a typed path gives an absolute path; a relative one would
+// resolve against the server's working folder, which the user never sees.
+const absolutePath = z.string().min(1).max(4096).refine((p) => isAbsolute(p), 'must be an absolute path')
+const libraryName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a dataset name (1–64 letters, digits, ".", "_", "-")')
+const libraryJobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a job id')
 
 /** Per request: the schema of its one input object, or null for requests that take none. */
 export const REQUEST_SCHEMAS = {
@@ -28,7 +51,32 @@ export const REQUEST_SCHEMAS = {
   resumeRun: z.strictObject({ runId }),
   listRuns: null,
   getRunMetrics: z.strictObject({ runId }),
-  getRecentProjects: null
+  getRecentProjects: null,
+  createProject: projectDir,
+  openProject: projectDir,
+  getProject: null,
+  saveProjectAs: projectDir,
+  closeProject: null,
+  planExperiment: z.strictObject({ experiment }),
+  saveExperiment: z.strictObject({ experiment }),
+  deleteExperiment: z.strictObject({ id: z.string().min(1).max(100) }),
+  startSweep: null,
+  cancelSweep: null,
+  getSweepStatus: null,
+  getTransferCurve: z.strictObject({ from: groupName, to: groupName }),
+  getSimilarityMatrix: z.strictObject({ n: z.int().min(0).max(100), variant: z.enum(TRANSFER_VARIANTS).optional() }),
+  getRunEvaluation: z.strictObject({ runId }),
+  deleteRun: z.strictObject({ runId }),
+  listLibrary: null,
+  downloadDataset: z.strictObject({
+    dataset: z.enum(['cifar10', 'cifar100']),
+    url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+    md5: z.string().regex(/^[0-9a-fA-F]{32}$/, 'not an MD5 (32 hexadecimal digits)').optional()
+  }),
+  importDataset: z.strictObject({ path: absolutePath, name: libraryName.optional() }),
+  cancelLibraryJob: z.strictObject({ jobId: libraryJobId }),
+  listLibraryJobs: null,
+  removeDataset: z.strictObject({ name: libraryName, deleteFiles: z.boolean().optional() })
 } satisfies Record<WorkbenchRequestName, z.ZodType | null>
 
 /**

@@ -1,23 +1,25 @@
-import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { RunPhase, RunProgress, RunRef, RunSummary, StartRunInput, WorkbenchEvent } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
 import type { MetricsRecord } from '../../shared/metrics'
-import { resolveTrainConfig } from '../../shared/train-config'
-import type { TrainEvent, TrainRequest } from '../../shared/train-request'
+import type { RunRecord as StoredRun } from '../../shared/project'
+import type { PlannedRunRequest, TrainEvent } from '../../shared/train-request'
+import { METRICS_FILE, readRun, runDir, writeRun } from '../project/project-store'
+import { planSingleRun } from '../project/single-run'
+import { describeRun } from '../train/execute-run'
 import { parseDatasetId } from '../data/load-dataset'
 import { TrainerCrashedError, type TrainerHost } from '../process/trainer-host'
 import { createProgressThrottle, type ProgressThrottle } from './progress-throttle'
-import { readMetricsFile } from './read-metrics'
+import { readMetrics } from '../project/metrics-log'
 import { toApiErrorData } from './to-api-error'
 import type { TrainerSupervisor } from './trainer-supervisor'
 
 export interface RunManagerOptions {
   supervisor: TrainerSupervisor
-  /** Where runs started outside a project get their folder (`<runsDir>/<runId>/`). */
-  runsDir: string
+  /** The open project's folder, or the scratch folder for runs started with no project open. */
+  projectDir: () => string
   emit: (event: WorkbenchEvent) => void
   /** Called when the active run changes (engine:status). */
   onActiveChange?: () => void
@@ -27,10 +29,25 @@ export interface RunManagerOptions {
 
 interface RunRecord {
   summary: RunSummary
+  /** The project (or scratch folder) whose runs/ holds the run. */
+  projectDir: string
   jobId: string | null
+  /** Settles when the run has ended, however it ended. */
+  ended: Promise<RunSummary>
+  resolveEnded: (summary: RunSummary) => void
   throttle: ProgressThrottle<WorkbenchEvent>
   /** Epochs the run was configured for (batch events do not carry it). */
   epochs: number
+}
+
+/** Records in run.json how a run ended when its trainer could not (it was killed). */
+async function markEnded(projectDir: string, runId: string, status: 'cancelled' | 'interrupted', message: string): Promise<void> {
+  try {
+    const run = await readRun(projectDir, runId)
+    if (run.status === 'running') await writeRun(projectDir, { ...run, status, error: message })
+  } catch {
+    // No run.json yet (killed before it was written): nothing to mark.
+  }
 }
 
 /**
@@ -49,52 +66,89 @@ export class RunManager {
   }
 
   /**
-   * Starts a run and returns its id at once; everything after that arrives as events.
+   * Starts a single run and returns its id at once; everything after that arrives as events. The run
+   * is planned into the current project (or the scratch folder) first, so it resumes like any other.
    * @throws ApiError 'busy' while another run trains; 'invalid-request' for a bad config
    */
-  start(input: StartRunInput): RunRef {
+  async start(input: StartRunInput): Promise<RunRef> {
     // Check values now so a typo is a request error, not a run that fails a second later.
-    const config = resolveTrainConfig((input.config ?? {}) as Record<string, unknown>)
+    const planned = planSingleRun(input, (this.options.now ?? (() => new Date()))())
     try {
       parseDatasetId(input.dataset)
     } catch (error) {
       throw new ApiError('invalid-request', (error as Error).message, [{ path: 'dataset', message: (error as Error).message }])
     }
-    if (this.activeRunId) {
-      throw new ApiError('busy', `run ${this.activeRunId} is training; cancel it or wait for it to finish (one run at a time)`)
+    this.assertIdle()
+    const projectDir = this.options.projectDir()
+    await writeRun(projectDir, planned)
+    return { runId: this.launch(projectDir, planned).runId }
+  }
+
+  /**
+   * Continues a run that is not done — interrupted, cancelled, failed or never started — from its
+   * `last/` checkpoint when it has one. Works for this session's runs and the open project's.
+   */
+  async resume(runId: string): Promise<RunRef> {
+    const known = this.runs.get(runId)
+    const projectDir = known?.projectDir ?? this.options.projectDir()
+    let stored: StoredRun
+    try {
+      stored = await readRun(projectDir, runId)
+    } catch {
+      throw new ApiError('not-found', `no run ${runId} in this session or the open project`)
     }
+    if (stored.status === 'done') throw new ApiError('invalid-request', `run ${runId} is already done`)
+    this.assertIdle()
+    return { runId: this.launch(projectDir, stored).runId }
+  }
+
+  /** Starts or continues a planned run of a project (what a sweep does for each run). */
+  async resumeOrStart(projectDir: string, runId: string): Promise<{ runId: string; ended: Promise<RunSummary> }> {
+    return this.launch(projectDir, await readRun(projectDir, runId))
+  }
+
+  /**
+   * Runs one planned run of a project in the trainer process. Returns its id and a promise that
+   * settles when it has ended (for sweeps); progress arrives as events.
+   */
+  launch(projectDir: string, planned: StoredRun): { runId: string; ended: Promise<RunSummary> } {
+    this.assertIdle()
     const now = (this.options.now ?? (() => new Date()))()
-    const runId = `${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`
-    const outDir = resolve(join(this.options.runsDir, runId))
+    const runId = planned.id
     const summary: RunSummary = {
       runId,
-      name: input.name ?? `${config.arch} ×${config.width} · ${input.dataset.split(':')[0]}`,
-      dataset: input.dataset,
-      classes: input.classes ?? null,
-      config: { ...(input.config ?? {}) },
+      name: planned.name ?? describeRun(planned),
+      dataset: planned.dataset,
+      classes: planned.classes.length > 0 ? planned.classes : null,
+      config: { ...planned.config },
       status: 'running',
       phase: 'starting',
       message: 'starting the trainer',
-      outDir,
+      outDir: runDir(projectDir, runId),
       backend: null,
       device: null,
       startedAt: now.toISOString(),
       finishedAt: null,
-      epochsDone: 0,
+      epochsDone: planned.epochs,
       progress: null,
       outcome: null,
       error: null,
       resumable: false
     }
+    let ended!: (summary: RunSummary) => void
     const record: RunRecord = {
       summary,
+      projectDir,
       jobId: null,
       throttle: createProgressThrottle(this.options.emit, this.options.progressIntervalMs),
-      epochs: config.epochs
+      epochs: planned.config.epochs,
+      ended: new Promise<RunSummary>((resolve) => (ended = resolve)),
+      resolveEnded: (s) => ended(s)
     }
+    this.runs.delete(runId) // a resumed run moves to the top of the list
     this.runs.set(runId, record)
     this.activeRunId = runId
-    const request: TrainRequest = { dataset: input.dataset, classes: input.classes, config: input.config ?? {}, outDir }
+    const request: PlannedRunRequest = { projectDir, runId }
     const supervisor = this.options.supervisor
     let job: ReturnType<TrainerHost['train']>
     try {
@@ -113,9 +167,12 @@ export class RunManager {
       (outcome) => {
         this.finish(record, { status: outcome.status, outcome, message: outcome.status === 'done' ? 'finished' : 'cancelled' })
       },
-      (error: unknown) => {
+      async (error: unknown) => {
         const cancelling = record.summary.status === 'cancelling'
         if (error instanceof TrainerCrashedError) {
+          // The dead trainer could not record how its run ended: say it in run.json (before anyone is
+          // told, so whoever reacts to the event reads the same) for later sessions and the CLI.
+          await markEnded(projectDir, runId, cancelling ? 'cancelled' : 'interrupted', error.message)
           // Killed after ignoring a cancel: still the user's cancel. Otherwise a crash cut the run off.
           this.finish(record, {
             status: cancelling ? 'cancelled' : 'interrupted',
@@ -128,7 +185,13 @@ export class RunManager {
         }
       }
     )
-    return { runId }
+    return { runId, ended: record.ended }
+  }
+
+  private assertIdle(): void {
+    if (this.activeRunId) {
+      throw new ApiError('busy', `run ${this.activeRunId} is training; cancel it or wait for it to finish (one run at a time)`)
+    }
   }
 
   /** Asks the run to stop after its current batch. Cancelling an ended run does nothing. */
@@ -151,9 +214,17 @@ export class RunManager {
     return structuredClone(this.require(runId).summary)
   }
 
-  /** The run's metrics.jsonl records so far. */
+  /** The folder whose runs/ holds a run: this session's record of it, else the open project (or scratch). */
+  projectDirOf(runId: string): string {
+    return this.runs.get(runId)?.projectDir ?? this.options.projectDir()
+  }
+
+  /** The run's metrics.jsonl records so far: a run of this session, or of the open project. */
   async metrics(runId: string): Promise<MetricsRecord[]> {
-    return readMetricsFile(join(this.require(runId).summary.outDir, 'metrics.jsonl'))
+    const known = this.runs.get(runId)
+    const dir = runDir(this.projectDirOf(runId), runId)
+    if (!known && !existsSync(join(dir, 'run.json'))) throw new ApiError('not-found', `no run ${runId} in this session or the open project`)
+    return readMetrics(join(dir, METRICS_FILE))
   }
 
   private require(runId: string): RunRecord {
@@ -240,6 +311,7 @@ export class RunManager {
     this.emitStatus(record)
     record.throttle.flush()
     this.options.onActiveChange?.()
+    record.resolveEnded(structuredClone(summary))
   }
 
   private emitStatus(record: RunRecord): void {

@@ -3,6 +3,8 @@ import { ApiError, isApiErrorData, type ApiErrorData } from '../../shared/contra
 import { ConfigError } from '../../shared/train-config'
 import { DatasetError } from '../data/dataset'
 import { TrainerCrashedError } from '../process/trainer-host'
+import { ProjectError } from '../project/project-store'
+import { ExperimentError } from '../train/plan-sweep'
 
 /**
  * Turns anything a handler threw into the contract's plain error object, so a client always gets a
@@ -23,6 +25,8 @@ export function toApiErrorData(error: unknown): ApiErrorData {
     return new ApiError(/not found/.test(error.problem) ? 'not-found' : 'dataset', error.message).toData()
   }
   if (error instanceof TrainerCrashedError) return new ApiError('trainer-crashed', error.message).toData()
+  // A broken project.json or an experiment that cannot be planned: the user's input, said in words.
+  if (error instanceof ProjectError || error instanceof ExperimentError) return new ApiError('invalid-request', error.message).toData()
   const named = error as { name?: string; message?: string } | null
   // Errors relayed from the trainer process keep only name and message.
   if (named?.name === 'ConfigError') return new ApiError('invalid-request', String(named.message)).toData()

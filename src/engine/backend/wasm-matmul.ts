@@ -22,7 +22,7 @@ export function registerWasmMatMul(): void {
   tf.registerKernel({ kernelName: MATMUL, backendName: BACKEND, kernelFunc: batchMatMul, setupFunc: current.setupFunc })
 }
 
-function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
   const original = originalMatMul as tf.KernelConfig
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo }
   const { transposeA, transposeB } = (args.attrs ?? {}) as unknown as tf.BatchMatMulAttrs

@@ -72,7 +72,7 @@ export function forkTrainerProcess(env: NodeJS.ProcessEnv = process.env): ChildP
  * a crash into a clear error, and escalates a cancel to a kill if the job does not stop in time.
  */
 export class TrainerHost {
-  private readonly jobs = new Map<string, { onEvent: (e: TrainEvent) => void; resolve: (o: TrainOutcome) => void; reject: (e: Error) => void }>()
+  private readonly jobs = new Map<string, { onEvent: (e: TrainEvent) => void; resolve: (o: never) => void; reject: (e: Error) => void }>()
   private readonly process: TrainerProcess
   private exit: { code: number | null; signal: string | null } | undefined
   private readonly exitListeners: ((code: number | null, signal: string | null) => void)[] = []
@@ -113,10 +113,23 @@ export class TrainerHost {
     const jobId = randomUUID()
     const outcome = new Promise<TrainOutcome>((resolve, reject) => {
       if (this.exit) return reject(new TrainerCrashedError(this.exit.code, this.exit.signal))
-      this.jobs.set(jobId, { onEvent, resolve, reject })
+      this.jobs.set(jobId, { onEvent, resolve: resolve as (value: never) => void, reject })
       this.send({ type: 'train', jobId, request })
     })
     return { jobId, outcome }
+  }
+
+  /**
+   * Runs a short engine task in the trainer process (see trainer-tasks.ts); it interleaves with a
+   * running training job between batches.
+   */
+  runTask<T>(task: string, input: unknown): Promise<T> {
+    const jobId = randomUUID()
+    return new Promise<T>((resolve, reject) => {
+      if (this.exit) return reject(new TrainerCrashedError(this.exit.code, this.exit.signal))
+      this.jobs.set(jobId, { onEvent: () => undefined, resolve: resolve as (value: never) => void, reject })
+      this.send({ type: 'task', jobId, task, input })
+    })
   }
 
   /** Asks the job to stop at the next batch (weights and metrics kept); kills the process if it does not. */
@@ -148,9 +161,9 @@ export class TrainerHost {
     const job = this.jobs.get(message.jobId)
     if (!job) return
     if (message.type === 'event') job.onEvent(message.event)
-    else if (message.type === 'done') {
+    else if (message.type === 'done' || message.type === 'result') {
       this.jobs.delete(message.jobId)
-      job.resolve(message.outcome)
+      job.resolve((message.type === 'done' ? message.outcome : message.value) as never)
     } else {
       this.jobs.delete(message.jobId)
       job.reject(Object.assign(new Error(message.error.message), { name: message.error.name }))

@@ -4,6 +4,8 @@ import type { TrainEvent, TrainJobRequest, TrainOutcome } from '../../shared/tra
 export type ToTrainer =
   | { type: 'train'; jobId: string; request: TrainJobRequest }
   | { type: 'cancel'; jobId: string }
+  /** A short engine task (evaluation, pictures, features): runs beside a training job, between its batches. */
+  | { type: 'task'; jobId: string; task: string; input: unknown }
   | { type: 'shutdown' }
 
 /** Messages the trainer process sends back. */
@@ -11,6 +13,7 @@ export type FromTrainer =
   | { type: 'ready'; pid: number }
   | { type: 'event'; jobId: string; event: TrainEvent }
   | { type: 'done'; jobId: string; outcome: TrainOutcome }
+  | { type: 'result'; jobId: string; value: unknown }
   | { type: 'failed'; jobId: string; error: { name: string; message: string } }
 
 /**

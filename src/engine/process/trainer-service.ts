@@ -2,6 +2,7 @@ import { isPlannedRunRequest, type TrainEvent, type TrainOutcome } from '../../s
 import { runPlanned } from '../train/run-planned'
 import { runTraining } from '../train/run-training'
 import type { FromTrainer, MessagePort, ToTrainer } from './trainer-protocol'
+import { TRAINER_TASKS } from './trainer-tasks'
 
 /**
  * Serves training requests arriving on a port, one job at a time. A second request while one runs
@@ -36,6 +37,17 @@ export function serveTrainer(port: MessagePort<ToTrainer, FromTrainer>, onShutdo
           .finally(() => {
             if (current === job) current = undefined
           })
+        return
+      }
+      case 'task': {
+        // Not subject to the one-job rule: a task is short and interleaves with training between batches.
+        const handler = TRAINER_TASKS[message.task]
+        const fail = (e: Error): void => port.postMessage({ type: 'failed', jobId: message.jobId, error: { name: e.name, message: e.message } })
+        if (!handler) return fail(new Error(`the trainer has no task '${message.task}'; known tasks: ${Object.keys(TRAINER_TASKS).join(', ')}`))
+        handler(message.input as never).then(
+          (value) => port.postMessage({ type: 'result', jobId: message.jobId, value }),
+          (error: unknown) => fail(error instanceof Error ? error : new Error(String(error)))
+        )
         return
       }
       case 'cancel':

@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto'
 import type { Experiment, RunRecord } from '../../shared/project'
-import { resolveTrainConfig, type TrainConfig } from '../../shared/train-config'
+import { resolveTrainConfig } from '../../shared/train-config'
 import { copiesFromTarget, TRANSFER_VARIANTS, type TransferVariant } from '../../shared/transfer'
 import { listWeightLayers } from '../models/layer-names'
 import { parseArch } from '../models/vgg-config'
+import { newRunRecord } from '../project/run-record'
+
+/** An experiment that cannot be planned: names the group, variant or depth at fault. */
+export class ExperimentError extends Error {
+  override name = 'ExperimentError'
+}
 
 /** Group names appear in run ids and file names: keep them simple. */
 const GROUP_NAME = /^[A-Za-z][A-Za-z0-9_]*$/
@@ -13,42 +19,19 @@ function contentHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8)
 }
 
-function emptyRun(experiment: Experiment, config: TrainConfig): Omit<RunRecord, 'id' | 'kind' | 'variant' | 'n' | 'sourceRunId' | 'from' | 'to' | 'classes'> {
-  return {
-    experimentId: experiment.id,
-    dataset: experiment.dataset,
-    config,
-    seed: config.seed,
-    backend: null,
-    device: null,
-    status: 'planned',
-    bestValAcc: null,
-    bestEpoch: null,
-    epochs: 0,
-    testAcc: null,
-    imagesPerSecond: null,
-    createdAt: new Date().toISOString(),
-    startedAt: null,
-    finishedAt: null,
-    seconds: 0,
-    error: null,
-    notes: []
-  }
-}
-
 /** Checks an experiment's groups and transfer jobs; returns warnings (e.g. overlapping groups). */
 export function validateExperiment(experiment: Experiment): string[] {
   const warnings: string[] = []
   const config = resolveTrainConfig(experiment.config as Record<string, unknown>)
   const maxN = listWeightLayers(parseArch(config.arch).depth).length - 1
   for (const [name, classes] of Object.entries(experiment.groups)) {
-    if (!GROUP_NAME.test(name)) throw new Error(`group '${name}': names start with a letter and use letters, digits and _ only`)
-    if (classes.length < 2) throw new Error(`group '${name}' needs at least 2 classes, has ${classes.length}`)
-    if (new Set(classes).size !== classes.length) throw new Error(`group '${name}' lists a class twice`)
+    if (!GROUP_NAME.test(name)) throw new ExperimentError(`group '${name}': names start with a letter and use letters, digits and _ only`)
+    if (classes.length < 2) throw new ExperimentError(`group '${name}' needs at least 2 classes, has ${classes.length}`)
+    if (new Set(classes).size !== classes.length) throw new ExperimentError(`group '${name}' lists a class twice`)
   }
   const group = (name: string, role: string): string[] => {
     const classes = experiment.groups[name]
-    if (!classes) throw new Error(`${role} group '${name}' is not defined; groups are ${Object.keys(experiment.groups).join(', ') || 'none'}`)
+    if (!classes) throw new ExperimentError(`${role} group '${name}' is not defined; groups are ${Object.keys(experiment.groups).join(', ') || 'none'}`)
     return classes
   }
   for (const base of experiment.bases) group(base, 'base')
@@ -56,10 +39,10 @@ export function validateExperiment(experiment: Experiment): string[] {
     const from = group(job.from, 'source')
     const to = group(job.to, 'target')
     for (const v of job.variants) {
-      if (!(TRANSFER_VARIANTS as readonly string[]).includes(v)) throw new Error(`variant '${v}' is not one of ${TRANSFER_VARIANTS.join(', ')}`)
+      if (!(TRANSFER_VARIANTS as readonly string[]).includes(v)) throw new ExperimentError(`variant '${v}' is not one of ${TRANSFER_VARIANTS.join(', ')}`)
     }
     for (const n of job.n) {
-      if (!Number.isInteger(n) || n < 0 || n > maxN) throw new Error(`n=${n} is outside 0 … ${maxN} for ${config.arch}`)
+      if (!Number.isInteger(n) || n < 0 || n > maxN) throw new ExperimentError(`n=${n} is outside 0 … ${maxN} for ${config.arch}`)
     }
     const shared = from.filter((c) => to.includes(c))
     if (job.from !== job.to && shared.length > 0) {
@@ -78,14 +61,14 @@ export function validateExperiment(experiment: Experiment): string[] {
 export function planExperiment(experiment: Experiment): RunRecord[] {
   validateExperiment(experiment)
   const config = resolveTrainConfig(experiment.config as Record<string, unknown>)
-  const base = emptyRun(experiment, config)
+  const common = { experimentId: experiment.id, dataset: experiment.dataset }
   const bases = new Map<string, RunRecord>()
   const baseFor = (group: string): RunRecord => {
     let run = bases.get(group)
     if (!run) {
       const classes = experiment.groups[group]
       const id = `base-${group}-${contentHash({ dataset: experiment.dataset, classes, config })}`
-      run = { ...base, id, kind: 'base', variant: null, n: null, sourceRunId: null, from: null, to: group, classes: [...classes] }
+      run = newRunRecord({ ...common, id, kind: 'base', variant: null, n: null, sourceRunId: null, from: null, to: group, classes: [...classes] }, config)
       bases.set(group, run)
     }
     return run
@@ -102,7 +85,7 @@ export function planExperiment(experiment: Experiment): RunRecord[] {
         const label = `${variant.replace('+', 'p')}-n${n}-${sourceGroup}-${job.to}`
         const id = `${label}-${contentHash({ dataset: experiment.dataset, classes, config, variant, n, source: source.id })}`
         if (transfers.has(id)) continue
-        transfers.set(id, { ...base, id, kind: 'transfer', variant, n, sourceRunId: source.id, from: sourceGroup, to: job.to, classes: [...classes] })
+        transfers.set(id, newRunRecord({ ...common, id, kind: 'transfer', variant, n, sourceRunId: source.id, from: sourceGroup, to: job.to, classes: [...classes] }, config))
       }
     }
   }

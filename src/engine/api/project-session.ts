@@ -1,0 +1,199 @@
+import { existsSync } from 'node:fs'
+import { cp, rm } from 'node:fs/promises'
+import { basename, join, resolve } from 'node:path'
+import type { ExperimentPlan, ProjectView, SimilarityMatrixInput, SweepStatus, TransferCurveInput, WorkbenchEvent } from '../../shared/contract'
+import { ApiError } from '../../shared/contract-errors'
+import type { Experiment, ProjectManifest } from '../../shared/project'
+import { createProject, listRuns, PROJECT_FILE, readProject, runDir, writeProject } from '../project/project-store'
+import { similarityMatrix, transferCurve, type TransferCurve } from '../project/results'
+import { planExperiment, validateExperiment } from '../train/plan-sweep'
+import { planProject, runProject } from '../train/sweep'
+import type { RunManager } from './run-manager'
+import { addRecentProject, type SettingsStore } from './settings-store'
+
+export interface ProjectSessionOptions {
+  runs: RunManager
+  settings: SettingsStore
+  emit: (event: WorkbenchEvent) => void
+}
+
+/**
+ * The open project of an API session: open/create/close, experiments, sweeps and results. The
+ * folder on disk is the truth — every answer is read from it — so a project written by the CLI, a
+ * Slurm task or another window shows as it is.
+ */
+export class ProjectSession {
+  private dir: string | null = null
+  private sweep: SweepStatus = { state: 'idle', index: 0, total: 0, currentRunId: null, message: '' }
+  private stopSweep = false
+
+  constructor(private readonly options: ProjectSessionOptions) {}
+
+  /** The open project's folder, if any. */
+  get current(): string | null {
+    return this.dir
+  }
+
+  /** Creates a project in an empty (or new) folder and opens it. */
+  async create(dir: string, name?: string): Promise<ProjectView> {
+    const abs = resolve(dir)
+    if (existsSync(join(abs, PROJECT_FILE))) throw new ApiError('invalid-request', `${abs} already holds a project; open it instead`)
+    await createProject(abs, name ?? basename(abs))
+    return this.open(abs)
+  }
+
+  /** Opens a project folder (errors name the file and problem; nothing is written on failure). */
+  async open(dir: string): Promise<ProjectView> {
+    const abs = resolve(dir)
+    const view = await this.view(abs)
+    this.dir = abs
+    addRecentProject(this.options.settings, abs)
+    this.emitChanged(view)
+    return view
+  }
+
+  /** Closes the project (a running sweep stops after its current batch). */
+  close(): void {
+    if (this.sweep.state === 'running') this.cancelSweep()
+    this.dir = null
+    this.options.emit({ type: 'project:changed', project: null })
+  }
+
+  /** The open project as the UI shows it, or null. */
+  async get(): Promise<ProjectView | null> {
+    return this.dir ? this.view(this.dir) : null
+  }
+
+  /** Copies the project to a new folder and opens the copy. */
+  async saveAs(dir: string): Promise<ProjectView> {
+    const from = this.require()
+    const to = resolve(dir)
+    if (existsSync(join(to, PROJECT_FILE))) throw new ApiError('invalid-request', `${to} already holds a project`)
+    await cp(from, to, { recursive: true, errorOnExist: true })
+    return this.open(to)
+  }
+
+  /** Plans an experiment without saving it: the runs it needs and warnings (for the designer). */
+  plan(experiment: Experiment): ExperimentPlan {
+    const warnings = validateExperiment(experiment)
+    const runs = planExperiment(experiment)
+    return { warnings, runs: runs.map((r) => ({ id: r.id, kind: r.kind, variant: r.variant, n: r.n, from: r.from, to: r.to, epochs: r.config.epochs })) }
+  }
+
+  /** Adds or replaces (by id) an experiment in project.json and plans its runs into runs/. */
+  async saveExperiment(experiment: Experiment): Promise<ProjectView> {
+    const dir = this.require()
+    this.plan(experiment) // validates before anything is written
+    const manifest = await readProject(dir)
+    const others = manifest.experiments.filter((e) => e.id !== experiment.id)
+    const next: ProjectManifest = {
+      ...manifest,
+      experiments: [...others, experiment],
+      datasets: manifest.datasets.includes(experiment.dataset) ? manifest.datasets : [...manifest.datasets, experiment.dataset]
+    }
+    await writeProject(dir, next)
+    await planProject(dir)
+    const view = await this.view(dir)
+    this.emitChanged(view)
+    return view
+  }
+
+  /** Removes an experiment from project.json (its runs stay on disk, listed as before). */
+  async deleteExperiment(id: string): Promise<ProjectView> {
+    const dir = this.require()
+    const manifest = await readProject(dir)
+    if (!manifest.experiments.some((e) => e.id === id)) throw new ApiError('not-found', `no experiment ${id} in ${dir}`)
+    await writeProject(dir, { ...manifest, experiments: manifest.experiments.filter((e) => e.id !== id) })
+    const view = await this.view(dir)
+    this.emitChanged(view)
+    return view
+  }
+
+  /**
+   * Runs everything in the project that is not done, one run at a time, bases first, in the background.
+   * Progress arrives as `sweep:status` and the runs' own `run:*` events.
+   */
+  startSweep(): SweepStatus {
+    const dir = this.require()
+    if (this.sweep.state === 'running') throw new ApiError('busy', 'a sweep is already running in this project')
+    this.stopSweep = false
+    this.setSweep({ state: 'running', index: 0, total: 0, currentRunId: null, message: 'planning' })
+    runProject(
+      dir,
+      async (request) => {
+        const run = await this.options.runs.resumeOrStart(request.projectDir, request.runId)
+        const end = await run.ended
+        return end.outcome ?? Promise.reject(new Error(end.error?.message ?? `run ${end.runId} ${end.status}`))
+      },
+      (event) => {
+        if (event.type === 'run-start') this.setSweep({ ...this.sweep, index: event.index, total: event.total, currentRunId: event.run.id, message: `run ${event.index} of ${event.total}` })
+        if (event.type === 'run-end' || event.type === 'run-skipped') void this.get().then((view) => view && this.emitChanged(view))
+      },
+      () => this.stopSweep
+    ).then(
+      () => this.setSweep({ ...this.sweep, state: this.stopSweep ? 'cancelled' : 'done', currentRunId: null, message: this.stopSweep ? 'stopped; resume continues' : 'all runs done' }),
+      (error: unknown) => this.setSweep({ ...this.sweep, state: this.stopSweep ? 'cancelled' : 'failed', currentRunId: null, message: (error as Error).message })
+    )
+    return this.sweep
+  }
+
+  /** Stops the sweep after the current run's batch; the run stays resumable. */
+  cancelSweep(): SweepStatus {
+    if (this.sweep.state !== 'running') return this.sweep
+    this.stopSweep = true
+    if (this.sweep.currentRunId) this.options.runs.cancel(this.sweep.currentRunId)
+    return this.sweep
+  }
+
+  sweepStatus(): SweepStatus {
+    return this.sweep
+  }
+
+  /**
+   * Deletes a run's folder from the open project. Refuses a run that is training, and a base whose
+   * weights other runs were transferred from (delete those first), naming them.
+   */
+  async deleteRun(runId: string, activeRunId: string | null): Promise<ProjectView> {
+    const dir = this.require()
+    if (runId === activeRunId) throw new ApiError('busy', `run ${runId} is training; cancel it first`)
+    const all = await listRuns(dir)
+    if (!all.some((r) => r.id === runId)) throw new ApiError('not-found', `no run ${runId} in ${dir}`)
+    const dependents = all.filter((r) => r.sourceRunId === runId)
+    if (dependents.length > 0) {
+      throw new ApiError('invalid-request', `runs ${dependents.map((r) => r.id).join(', ')} were transferred from ${runId}; delete them first`)
+    }
+    await rm(runDir(dir, runId), { recursive: true, force: true })
+    const view = await this.view(dir)
+    this.emitChanged(view)
+    return view
+  }
+
+  /** Best validation accuracy vs n per variant, with the baseline. */
+  async transferCurve({ from, to }: TransferCurveInput): Promise<TransferCurve> {
+    return transferCurve(await listRuns(this.require()), from, to)
+  }
+
+  /** Source × target accuracy at depth n. */
+  async similarityMatrix({ n, variant }: SimilarityMatrixInput): Promise<ReturnType<typeof similarityMatrix>> {
+    return similarityMatrix(await listRuns(this.require()), n, variant)
+  }
+
+  private require(): string {
+    if (!this.dir) throw new ApiError('invalid-request', 'no project is open')
+    return this.dir
+  }
+
+  private async view(dir: string): Promise<ProjectView> {
+    const manifest = await readProject(dir)
+    return { dir, manifest, runs: await listRuns(dir) }
+  }
+
+  private setSweep(status: SweepStatus): void {
+    this.sweep = status
+    this.options.emit({ type: 'sweep:status', status })
+  }
+
+  private emitChanged(project: ProjectView): void {
+    this.options.emit({ type: 'project:changed', project })
+  }
+}

@@ -1,0 +1,46 @@
+import type { RunRecord } from '../../shared/project'
+import type { TrainConfig } from '../../shared/train-config'
+import type { TrainOutcome } from '../../shared/train-request'
+
+/** What identifies a run; everything else starts blank. */
+export type RunIdentity = Pick<RunRecord, 'id' | 'kind' | 'variant' | 'n' | 'sourceRunId' | 'from' | 'to' | 'experimentId' | 'dataset' | 'classes'> & { name?: string }
+
+/** A freshly planned run: status `planned`, nothing measured yet, the config frozen in. */
+export function newRunRecord(identity: RunIdentity, config: TrainConfig, now = new Date()): RunRecord {
+  return {
+    ...identity,
+    config,
+    seed: config.seed,
+    backend: null,
+    device: null,
+    status: 'planned',
+    bestValAcc: null,
+    bestEpoch: null,
+    epochs: 0,
+    testAcc: null,
+    imagesPerSecond: null,
+    createdAt: now.toISOString(),
+    startedAt: null,
+    finishedAt: null,
+    seconds: 0,
+    error: null,
+    notes: []
+  }
+}
+
+/** The outcome a training job reports for a run record that has ended. */
+export function outcomeOf(record: RunRecord, checkpoint: string): TrainOutcome {
+  return {
+    status: record.status === 'done' ? 'done' : 'cancelled',
+    epochs: record.epochs,
+    bestValAcc: record.bestValAcc,
+    bestEpoch: record.bestEpoch,
+    testAcc: record.testAcc,
+    imagesPerSecond: record.imagesPerSecond ?? 0,
+    seconds: record.seconds,
+    backend: record.backend ?? 'unknown',
+    device: record.device ?? 'unknown',
+    checkpoint,
+    notes: record.notes
+  }
+}
