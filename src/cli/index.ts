@@ -8,6 +8,7 @@ import { runDoctorCommand } from './commands/doctor'
 import { runServeCommand, SERVE_USAGE } from './commands/serve'
 import { REPORT_USAGE, RESUME_USAGE, runReportCommand, runResumeCommand, runSweepCommand, SWEEP_USAGE } from './commands/sweep'
 import { runTrainCommand, TRAIN_USAGE } from './commands/train'
+import { runVizCommand, VIZ_USAGE } from './commands/viz'
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   train: { run: runTrainCommand, usage: TRAIN_USAGE },
@@ -17,7 +18,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   datasets: { run: runDatasetsCommand, usage: 'usage: cli datasets [--dir DIR …] [--data-dir DIR] [--json]' },
   dataset: { run: runDatasetCommand, usage: DATASET_USAGE },
   doctor: { run: runDoctorCommand, usage: 'usage: cli doctor [--json]' },
-  serve: { run: runServeCommand, usage: SERVE_USAGE }
+  serve: { run: runServeCommand, usage: SERVE_USAGE },
+  viz: { run: runVizCommand, usage: VIZ_USAGE }
 }
 
 function printHelp(): void {

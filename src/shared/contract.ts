@@ -9,6 +9,7 @@
  */
 import type { ApiErrorData } from './contract-errors'
 import type { RunEvaluation } from './evaluation'
+import type { VizInput, VizKind, VizOutput } from './viz-calls'
 import type { EpochMetrics, MetricsRecord } from './metrics'
 import type { Experiment, ProjectManifest, RunKind, RunRecord as ProjectRun, RunStatus as StoredRunStatus } from './project'
 import type { TransferVariant } from './transfer'
@@ -440,6 +441,12 @@ export interface WorkbenchApi {
   getSweepStatus(): Promise<SweepStatus>
   getTransferCurve(input: TransferCurveInput): Promise<TransferCurveData>
   getSimilarityMatrix(input: SimilarityMatrixInput): Promise<SimilarityMatrixData>
+  /**
+   * Looks inside a run of the open project: filters, histograms, activation maps, top images, base vs
+   * transferred, predictions, confusion cells — as data, and as a full-resolution PNG when `png` is set.
+   * Runs in the trainer process between training batches.
+   */
+  runViz<K extends VizKind>(input: VizInput<K>): Promise<VizOutput<K>>
   /** Deletes a run of the open project (not while it trains, not a base others were transferred from). */
   deleteRun(input: RunRef): Promise<ProjectView>
   /** Confusion matrix and per-class accuracy of a run's best weights (computed in the trainer, then cached). */

@@ -71,10 +71,16 @@ describe('projects over the contract', () => {
     const evaluation = await client.api.getRunEvaluation({ runId: transfer.id })
     expect(evaluation.classNames).toEqual(['disc', 'ring', 'cross'])
     const val = evaluation.splits.find((s) => s.split === 'val')!
-    expect(val.confusion.flat().reduce((a, b) => a + b, 0)).toBe(val.count)
+    expect(val.counts.flat().reduce((a, b) => a + b, 0)).toBe(val.total)
     // The accuracy it reports is the run's own best validation accuracy, recomputed.
     expect(val.accuracy).toBeCloseTo(transfer.bestValAcc!, 5)
-    expect(val.cellSources[0][0].every((source) => source.startsWith('demo:train/disc/'))).toBe(true)
+    expect(val.perClassAccuracy).toHaveLength(3)
+
+    // Look inside through the same contract: the first conv's filters as data and as a PNG.
+    const filters = await client.api.runViz({ kind: 'filters', request: { runId: transfer.id, layer: 'conv 1-1' }, png: true })
+    expect(filters.png).toMatch(/^data:image\/png;base64,/)
+    expect(filters.data.layer).toBe('block1_conv1')
+    await expect(client.api.runViz({ kind: 'filters', request: { runId: transfer.id, layer: 'block9_conv1' } })).rejects.toMatchObject({ message: expect.stringMatching(/block9_conv1/) })
 
     // A base others were transferred from cannot go first; the transfer can.
     await expect(client.api.deleteRun({ runId: transfer.sourceRunId! })).rejects.toMatchObject({ message: expect.stringMatching(/delete them first/) })

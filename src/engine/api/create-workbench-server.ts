@@ -171,6 +171,7 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
     getTransferCurve: (input) => project.transferCurve(input),
     getSimilarityMatrix: (input) => project.similarityMatrix(input),
     deleteRun: ({ runId }) => project.deleteRun(runId, runs.active),
+    runViz: (input) => supervisor.acquire().runTask('viz', { projectDir: project.current ?? options.runsDir, call: input }),
     getRunEvaluation: ({ runId }) => supervisor.acquire().runTask('evaluateRun', { projectDir: runs.projectDirOf(runId), runId }),
     listLibrary: async () => (await getLibrary()).listLibrary(),
     downloadDataset: async (input) => (await getLibrary()).downloadDataset(input),

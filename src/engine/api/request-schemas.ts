@@ -9,6 +9,7 @@ import { z } from 'zod'
 import type { WorkbenchRequestName } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
 import { TRANSFER_VARIANTS } from '../../shared/transfer'
+import { VIZ_KINDS, type VizKind } from '../../shared/viz-calls'
 
 const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a run id')
 const datasetId = z.string().min(1).max(4096)
@@ -67,6 +68,11 @@ export const REQUEST_SCHEMAS = {
   getSimilarityMatrix: z.strictObject({ n: z.int().min(0).max(100), variant: z.enum(TRANSFER_VARIANTS).optional() }),
   getRunEvaluation: z.strictObject({ runId }),
   deleteRun: z.strictObject({ runId }),
+  // The viz engine checks each request's fields and names the one at fault; here: shape and size.
+  runViz: z.strictObject({ kind: z.enum(VIZ_KINDS as [VizKind, ...VizKind[]]), request: z.record(z.string().max(64), z.unknown()), png: z.boolean().optional() }).refine(
+    (input) => JSON.stringify(input.request).length <= 8_000_000,
+    'request is too large'
+  ),
   listLibrary: null,
   downloadDataset: z.strictObject({
     dataset: z.enum(['cifar10', 'cifar100']),

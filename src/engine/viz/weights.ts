@@ -1,0 +1,25 @@
+import type * as tf from '@tensorflow/tfjs'
+
+/** One weight array of a layer, copied out of the backend. */
+export interface WeightArray {
+  shape: number[]
+  values: Float32Array
+}
+
+/**
+ * Copies a layer's weights (kernel, bias, …) to plain arrays. `getWeights()` hands out the layer's
+ * own variables, so nothing here may be disposed; the copies are ours and safe to keep.
+ */
+export function readLayerWeights(model: tf.LayersModel, layerName: string): WeightArray[] {
+  return model
+    .getLayer(layerName)
+    .getWeights()
+    .map((w) => ({ shape: [...w.shape], values: (w.dataSync() as Float32Array).slice() }))
+}
+
+/** A weight layer's kernel: conv [kh, kw, in, out] or dense [in, out]. */
+export function readKernel(model: tf.LayersModel, layerName: string): WeightArray {
+  const [kernel] = readLayerWeights(model, layerName)
+  if (!kernel) throw new Error(`layer '${layerName}' has no weights`)
+  return kernel
+}
