@@ -475,13 +475,17 @@ export type WorkbenchEvent =
   | { type: 'run:epoch'; runId: string; metrics: EpochMetrics }
   | { type: 'run:status'; run: RunSummary }
   | { type: 'engine:status'; status: EngineStatus }
+  /** A dataset download's bytes, rate and ETA (the same job also arrives as `library:job`). */
   | {
       type: 'download:progress'
       downloadId: string
+      /** `cifar10` or `cifar100`. */
       dataset: string
-      state: 'downloading' | 'verifying' | 'extracting' | 'done' | 'failed'
+      state: LibraryJobState
       receivedBytes: number
       totalBytes: number | null
+      bytesPerSecond: number | null
+      etaSeconds: number | null
       error?: ApiErrorData
     }
   /** A library download or import changed state or made progress (progress at most ~10 a second). */

@@ -91,7 +91,11 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       manual: null
     }
     const controller = new AbortController()
-    const throttle = createProgressThrottle<WorkbenchEvent>(options.emit, options.progressIntervalMs)
+    const throttle = createProgressThrottle<WorkbenchEvent>((event) => {
+      options.emit(event)
+      // Downloads are also reported as the contract's `download:progress` (the dataset view's byte counter).
+      if (event.type === 'library:job' && event.job.kind === 'download') options.emit(downloadProgressOf(event.job))
+    }, options.progressIntervalMs)
     const snapshot = (): WorkbenchEvent => ({ type: 'library:job', job: structuredClone(job) })
     throttle.always(snapshot())
 
@@ -212,5 +216,20 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
     return await fn()
   } catch (error) {
     throw error instanceof LibraryError ? toLibraryApiError(error) : error
+  }
+}
+
+/** A download job as a `download:progress` event. */
+function downloadProgressOf(job: LibraryJob): WorkbenchEvent {
+  return {
+    type: 'download:progress',
+    downloadId: job.jobId,
+    dataset: job.target,
+    state: job.state,
+    receivedBytes: job.unit === 'bytes' ? job.done : 0,
+    totalBytes: job.unit === 'bytes' ? job.total : null,
+    bytesPerSecond: job.bytesPerSecond,
+    etaSeconds: job.etaSeconds,
+    ...(job.error ? { error: job.error } : {})
   }
 }
