@@ -5,6 +5,7 @@ import { UsageError } from './args'
 import { DATASET_USAGE, runDatasetCommand } from './commands/dataset'
 import { runDatasetsCommand } from './commands/datasets'
 import { runDoctorCommand } from './commands/doctor'
+import { FEATURES_USAGE, runFeaturesCommand } from './commands/features'
 import { runServeCommand, SERVE_USAGE } from './commands/serve'
 import { REPORT_USAGE, RESUME_USAGE, runReportCommand, runResumeCommand, runSweepCommand, SWEEP_USAGE } from './commands/sweep'
 import { runTrainCommand, TRAIN_USAGE } from './commands/train'
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   datasets: { run: runDatasetsCommand, usage: 'usage: cli datasets [--dir DIR …] [--data-dir DIR] [--json]' },
   dataset: { run: runDatasetCommand, usage: DATASET_USAGE },
   doctor: { run: runDoctorCommand, usage: 'usage: cli doctor [--json]' },
+  features: { run: runFeaturesCommand, usage: FEATURES_USAGE },
   serve: { run: runServeCommand, usage: SERVE_USAGE },
   viz: { run: runVizCommand, usage: VIZ_USAGE }
 }

@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs'
+import type { PreprocessingPreset, PreprocessingSpec } from '../../shared/features'
+import { makeBatch } from '../data/batches'
+import type { ImageSet } from '../data/dataset'
+import type { Normalization } from '../data/normalize'
+import { createRandom } from '../random'
+
+/** ImageNet channel means and stds (RGB, 0…1 scale), as Keras and torchvision use them. */
+const IMAGENET_MEAN_RGB: [number, number, number] = [0.485, 0.456, 0.406]
+const IMAGENET_STD_RGB: [number, number, number] = [0.229, 0.224, 0.225]
+/** Keras' 'caffe' means are in 0…255 and BGR order. */
+const CAFFE_MEAN_BGR: [number, number, number] = [103.939 / 255, 116.779 / 255, 123.68 / 255]
+
+/** The spec of a named preset. */
+export function preprocessingPreset(name: PreprocessingPreset): PreprocessingSpec {
+  switch (name) {
+    case 'caffe':
+      // x_bgr − mean: std 1/255 undoes makeBatch's division by 255.
+      return { name, channelOrder: 'bgr', mean: CAFFE_MEAN_BGR, std: [1 / 255, 1 / 255, 1 / 255] }
+    case 'tf':
+      return { name, channelOrder: 'rgb', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }
+    case 'torch':
+      return { name, channelOrder: 'rgb', mean: IMAGENET_MEAN_RGB, std: IMAGENET_STD_RGB }
+    case 'unit':
+      return { name, channelOrder: 'rgb', mean: [0, 0, 0], std: [1, 1, 1] }
+  }
+}
+
+export const PREPROCESSING_PRESETS: readonly PreprocessingPreset[] = ['caffe', 'tf', 'torch', 'unit']
+
+/** Parses a preset name, naming the valid ones in the error. */
+export function parsePreprocessing(name: string): PreprocessingSpec {
+  if (!(PREPROCESSING_PRESETS as readonly string[]).includes(name)) {
+    throw new Error(`unknown preprocessing '${name}'; use one of ${PREPROCESSING_PRESETS.join(', ')}`)
+  }
+  return preprocessingPreset(name as PreprocessingPreset)
+}
+
+/** The spec of a workbench checkpoint: RGB with the normalization measured on its training images. */
+export function checkpointPreprocessing(normalization: { mean: number[]; std: number[] }): PreprocessingSpec {
+  const three = (v: number[]): [number, number, number] => [v[0], v[1], v[2]]
+  return { name: 'checkpoint', channelOrder: 'rgb', mean: three(normalization.mean), std: three(normalization.std) }
+}
+
+/**
+ * makeBatch normalizes the dataset's RGB channels; for a BGR network the per-channel statistics are
+ * given in BGR order, so they are reversed here and the channels themselves after the batch is made.
+ */
+function rgbNormalization(spec: PreprocessingSpec): Normalization {
+  const order = spec.channelOrder === 'bgr' ? [2, 1, 0] : [0, 1, 2]
+  return {
+    mean: order.map((c) => spec.mean[c]) as [number, number, number],
+    std: order.map((c) => spec.std[c]) as [number, number, number]
+  }
+}
+
+const NO_AUGMENT = createRandom(0) // makeBatch never draws from it without augmentation
+
+/**
+ * Makes the network input for some images: normalized as the spec says, channels reordered, and
+ * resized (bilinear) when the images are not the network's input size. Also returns the labels.
+ * @param imageSize side of the stored images; inputSize: side the network expects
+ */
+export function makeInputBatch(
+  set: ImageSet,
+  indices: ArrayLike<number>,
+  imageSize: number,
+  inputSize: number,
+  spec: PreprocessingSpec
+): { x: tf.Tensor4D; labels: Int32Array } {
+  const batch = makeBatch(set, indices, imageSize, rgbNormalization(spec), null, NO_AUGMENT)
+  const x = tf.tidy(() => {
+    let t: tf.Tensor4D = tf.tensor4d(batch.x, [batch.count, imageSize, imageSize, 3])
+    if (spec.channelOrder === 'bgr') t = tf.reverse(t, 3)
+    if (imageSize !== inputSize) t = tf.image.resizeBilinear(t, [inputSize, inputSize])
+    return t
+  })
+  return { x, labels: batch.labels }
+}
