@@ -6,7 +6,9 @@ import { DATASET_USAGE, runDatasetCommand } from './commands/dataset'
 import { runDatasetsCommand } from './commands/datasets'
 import { runDoctorCommand } from './commands/doctor'
 import { FEATURES_USAGE, runFeaturesCommand } from './commands/features'
+import { RUN_ONE_USAGE, runRunOneCommand } from './commands/run-one'
 import { runServeCommand, SERVE_USAGE } from './commands/serve'
+import { CANCEL_USAGE, runCancelCommand, runStatusCommand, STATUS_USAGE } from './commands/slurm'
 import { REPORT_USAGE, RESUME_USAGE, runReportCommand, runResumeCommand, runSweepCommand, SWEEP_USAGE } from './commands/sweep'
 import { runTrainCommand, TRAIN_USAGE } from './commands/train'
 import { runVizCommand, VIZ_USAGE } from './commands/viz'
@@ -16,6 +18,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   sweep: { run: runSweepCommand, usage: SWEEP_USAGE },
   resume: { run: runResumeCommand, usage: RESUME_USAGE },
   report: { run: runReportCommand, usage: REPORT_USAGE },
+  status: { run: runStatusCommand, usage: STATUS_USAGE },
+  cancel: { run: runCancelCommand, usage: CANCEL_USAGE },
+  'run-one': { run: runRunOneCommand, usage: RUN_ONE_USAGE },
   datasets: { run: runDatasetsCommand, usage: 'usage: cli datasets [--dir DIR …] [--data-dir DIR] [--json]' },
   dataset: { run: runDatasetCommand, usage: DATASET_USAGE },
   doctor: { run: runDoctorCommand, usage: 'usage: cli doctor [--json]' },

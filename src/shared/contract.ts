@@ -9,6 +9,7 @@
  */
 import type { ApiErrorData } from './contract-errors'
 import type { RunEvaluation } from './evaluation'
+import type { FeatureProgress, FeatureStudyRequest, FeatureStudyResult } from './features'
 import type { VizInput, VizKind, VizOutput } from './viz-calls'
 import type { EpochMetrics, MetricsRecord } from './metrics'
 import type { Experiment, ProjectManifest, RunKind, RunRecord as ProjectRun, RunStatus as StoredRunStatus } from './project'
@@ -447,6 +448,12 @@ export interface WorkbenchApi {
    * Runs in the trainer process between training batches.
    */
   runViz<K extends VizKind>(input: VizInput<K>): Promise<VizOutput<K>>
+  /**
+   * Starts a frozen-feature study on the open project (cached activations, few-shot curve, layer probes,
+   * temperature): an id at once, then `features:progress` and `features:done` / `features:failed`.
+   */
+  startFeatureStudy(input: FeatureStudyRequest): Promise<{ jobId: string }>
+  cancelFeatureStudy(input: { jobId: string }): Promise<void>
   /** Deletes a run of the open project (not while it trains, not a base others were transferred from). */
   deleteRun(input: RunRef): Promise<ProjectView>
   /** Confusion matrix and per-class accuracy of a run's best weights (computed in the trainer, then cached). */
@@ -492,6 +499,9 @@ export type WorkbenchEvent =
   | { type: 'library:job'; job: LibraryJob }
   /** A dataset was added to or removed from the library. */
   | { type: 'library:changed'; listing: LibraryListing }
+  | { type: 'features:progress'; jobId: string; progress: FeatureProgress }
+  | { type: 'features:done'; jobId: string; result: FeatureStudyResult }
+  | { type: 'features:failed'; jobId: string; error: ApiErrorData; cancelled: boolean }
   | { type: 'project:changed'; project: ProjectView | null }
   | { type: 'sweep:status'; status: SweepStatus }
   /** A native menu item or the OS asked for something only the UI can do (e.g. open this project). */

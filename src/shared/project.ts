@@ -74,4 +74,11 @@ export interface RunRecord {
   error: string | null
   /** Things the user should know about how the run was set up (e.g. a test split used for training). */
   notes: string[]
+  /** Where it last ran: this machine's trainer process, or a Slurm array task. */
+  executor?: 'local' | 'slurm'
+  /** The host that ran it last. */
+  node?: string
+  /** Slurm: `<arrayJobId>_<taskId>` of the latest attempt, and every attempt, oldest first. */
+  slurmJobId?: string
+  slurmJobs?: { jobId: string; node: string; startedAt: string; endedAt?: string; state?: string }[]
 }

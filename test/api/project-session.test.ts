@@ -82,6 +82,14 @@ describe('projects over the contract', () => {
     expect(filters.data.layer).toBe('block1_conv1')
     await expect(client.api.runViz({ kind: 'filters', request: { runId: transfer.id, layer: 'block9_conv1' } })).rejects.toMatchObject({ message: expect.stringMatching(/block9_conv1/) })
 
+    // A frozen-feature study on the base of group A, as a job with progress events.
+    const base = project!.runs.find((r) => r.kind === 'base' && r.to === 'A')!
+    const { jobId } = await client.api.startFeatureStudy({ source: base.id, layer: 'fc1', dataset: 'demo', classes: ['disc', 'ring', 'cross'], shots: [2, 4], draws: 1, testPerClass: 4, timeFullPass: false })
+    const studyEnd = await recorder.waitFor((e) => (e.type === 'features:done' || e.type === 'features:failed') && e.jobId === jobId, 120_000)
+    if (studyEnd.type !== 'features:done') throw new Error(`feature study failed: ${JSON.stringify(studyEnd)}`)
+    expect(studyEnd.result.shots.map((s) => s.k)).toEqual([2, 4])
+    expect(recorder.events.some((e) => e.type === 'features:progress' && e.jobId === jobId)).toBe(true)
+
     // A base others were transferred from cannot go first; the transfer can.
     await expect(client.api.deleteRun({ runId: transfer.sourceRunId! })).rejects.toMatchObject({ message: expect.stringMatching(/delete them first/) })
     const after = await client.api.deleteRun({ runId: transfer.id })

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { mkdir } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Experiment, RunRecord, TransferJob } from '../../shared/project'
@@ -10,14 +11,20 @@ import { reportCsv, reportRows } from '../../engine/project/results'
 import { createRandom, shuffleInPlace } from '../../engine/random'
 import { validateExperiment } from '../../engine/train/plan-sweep'
 import { runProject } from '../../engine/train/sweep'
+import { withProjectLock } from '../../engine/project/project-lock'
+import { validateSlurmOptions } from '../../engine/slurm/slurm-options'
 import { listFlag, numberFlag, UsageError } from '../args'
+import { executorFrom, SLURM_FLAG_OPTIONS, SLURM_FLAGS_USAGE, slurmOptionsFrom } from '../slurm-flags'
 import { createSweepProgress } from '../sweep-progress'
 import { configFromFlags, TRAINING_FLAG_OPTIONS, TRAINING_FLAGS_USAGE } from '../training-flags'
+import { submitAndReport } from './slurm'
 
 export const SWEEP_USAGE = `usage: cli sweep --project DIR --dataset ID --group A=c1,c2,… --group B=… [--random-halves SEED]
   --transfer A:B [--transfer …] [--variants AnB,BnB,AnB+,BnB+] [--n 1,2,…,10 | --n 1-10]
-  ${TRAINING_FLAGS_USAGE} [--json]`
-export const RESUME_USAGE = 'usage: cli resume --project DIR [--json]'
+  ${TRAINING_FLAGS_USAGE} [--json]
+  ${SLURM_FLAGS_USAGE}`
+export const RESUME_USAGE = `usage: cli resume --project DIR [--json] [--executor local|slurm] (with slurm: submits only what is not done
+  and not queued; Slurm flags as for sweep, the previous submission's by default)`
 export const REPORT_USAGE = 'usage: cli report --project DIR (--json | --csv)'
 
 /** Parses `--n 1,5,10` or `--n 1-10` (or a mix: `1-3,7`). */
@@ -80,6 +87,7 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
     strict: true,
     options: {
       ...TRAINING_FLAG_OPTIONS,
+      ...SLURM_FLAG_OPTIONS,
       project: { type: 'string' },
       dataset: { type: 'string' },
       group: { type: 'string', multiple: true },
@@ -92,6 +100,7 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
   })
   if (!values.project) throw new UsageError('--project is required')
   if (!values.dataset) throw new UsageError('--dataset is required')
+  const executor = executorFrom(values)
   const classNames = await readDatasetClassNames(values.dataset)
   const groups: Record<string, string[]> = {}
   const halvesSeed = numberFlag('random-halves', values['random-halves'])
@@ -123,17 +132,27 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
   for (const warning of validateExperiment(experiment)) process.stderr.write(`warning: ${warning}\n`)
 
   const projectDir = resolve(values.project)
-  const manifest = await openOrCreateProject(projectDir, basename(projectDir))
-  mergeExperiment(manifest.experiments, experiment)
-  if (!manifest.datasets.includes(values.dataset)) manifest.datasets.push(values.dataset)
-  await writeProject(projectDir, manifest)
-  return runAndReport(projectDir, values.json ?? false)
+  const dataset = values.dataset
+  const updateManifest = async (): Promise<void> => {
+    const manifest = await openOrCreateProject(projectDir, basename(projectDir))
+    mergeExperiment(manifest.experiments, experiment)
+    if (!manifest.datasets.includes(dataset)) manifest.datasets.push(dataset)
+    await writeProject(projectDir, manifest)
+  }
+  // A typo in a Slurm flag fails before the project changes.
+  if (executor === 'slurm') validateSlurmOptions(slurmOptionsFrom(values))
+  // Other submitters, the app and Slurm tasks may touch project.json at the same time, hence the lock.
+  await mkdir(projectDir, { recursive: true })
+  await withProjectLock(projectDir, updateManifest, { purpose: 'sweep: adding the experiment' })
+  if (executor === 'local') return runAndReport(projectDir, values.json ?? false)
+  return submitAndReport(projectDir, values, values.json ?? false)
 }
 
 /** `cli resume`: runs whatever the project has not finished (interrupted runs continue from their last epoch). */
 export async function runResumeCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { project: { type: 'string' }, json: { type: 'boolean' } } })
+  const { values } = parseArgs({ args: argv, strict: true, options: { ...SLURM_FLAG_OPTIONS, project: { type: 'string' }, json: { type: 'boolean' } } })
   if (!values.project) throw new UsageError('--project is required')
+  if (executorFrom(values) === 'slurm') return submitAndReport(resolve(values.project), values, values.json ?? false)
   return runAndReport(resolve(values.project), values.json ?? false)
 }
 

@@ -6,6 +6,7 @@ import { measureMemory } from './engine-status'
 import { resolveDataDir } from '../datasets-library/data-dir'
 import type { LibraryService } from './library-handlers'
 import { parseRequestArgs } from './request-schemas'
+import { FeatureJobs } from './feature-jobs'
 import { ProjectSession } from './project-session'
 import { RunManager } from './run-manager'
 import type { SettingsStore } from './settings-store'
@@ -85,6 +86,7 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
   })
 
   const project = new ProjectSession({ runs, settings: options.settings, emit: broadcast })
+  const features = new FeatureJobs(supervisor, broadcast, options.progressIntervalMs)
 
   function engineStatus(): EngineStatus {
     const crash = supervisor.lastCrash
@@ -171,6 +173,8 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
     getTransferCurve: (input) => project.transferCurve(input),
     getSimilarityMatrix: (input) => project.similarityMatrix(input),
     deleteRun: ({ runId }) => project.deleteRun(runId, runs.active),
+    startFeatureStudy: async (input) => features.start(project.current ?? options.runsDir, input),
+    cancelFeatureStudy: async ({ jobId }) => features.cancel(jobId),
     runViz: (input) => supervisor.acquire().runTask('viz', { projectDir: project.current ?? options.runsDir, call: input }),
     getRunEvaluation: ({ runId }) => supervisor.acquire().runTask('evaluateRun', { projectDir: runs.projectDirOf(runId), runId }),
     listLibrary: async () => (await getLibrary()).listLibrary(),

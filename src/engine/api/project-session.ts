@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path'
 import type { ExperimentPlan, ProjectView, SimilarityMatrixInput, SweepStatus, TransferCurveInput, WorkbenchEvent } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
 import type { Experiment, ProjectManifest } from '../../shared/project'
+import { withProjectLock } from '../project/project-lock'
 import { createProject, listRuns, PROJECT_FILE, readProject, runDir, writeProject } from '../project/project-store'
 import { similarityMatrix, transferCurve, type TransferCurve } from '../project/results'
 import { planExperiment, validateExperiment } from '../train/plan-sweep'
@@ -84,14 +85,17 @@ export class ProjectSession {
   async saveExperiment(experiment: Experiment): Promise<ProjectView> {
     const dir = this.require()
     this.plan(experiment) // validates before anything is written
-    const manifest = await readProject(dir)
-    const others = manifest.experiments.filter((e) => e.id !== experiment.id)
-    const next: ProjectManifest = {
-      ...manifest,
-      experiments: [...others, experiment],
-      datasets: manifest.datasets.includes(experiment.dataset) ? manifest.datasets : [...manifest.datasets, experiment.dataset]
-    }
-    await writeProject(dir, next)
+    // Under the project lock: a CLI sweep or Slurm submission may be updating project.json too.
+    await withProjectLock(dir, async () => {
+      const manifest = await readProject(dir)
+      const others = manifest.experiments.filter((e) => e.id !== experiment.id)
+      const next: ProjectManifest = {
+        ...manifest,
+        experiments: [...others, experiment],
+        datasets: manifest.datasets.includes(experiment.dataset) ? manifest.datasets : [...manifest.datasets, experiment.dataset]
+      }
+      await writeProject(dir, next)
+    })
     await planProject(dir)
     const view = await this.view(dir)
     this.emitChanged(view)
@@ -101,9 +105,11 @@ export class ProjectSession {
   /** Removes an experiment from project.json (its runs stay on disk, listed as before). */
   async deleteExperiment(id: string): Promise<ProjectView> {
     const dir = this.require()
-    const manifest = await readProject(dir)
-    if (!manifest.experiments.some((e) => e.id === id)) throw new ApiError('not-found', `no experiment ${id} in ${dir}`)
-    await writeProject(dir, { ...manifest, experiments: manifest.experiments.filter((e) => e.id !== id) })
+    await withProjectLock(dir, async () => {
+      const manifest = await readProject(dir)
+      if (!manifest.experiments.some((e) => e.id === id)) throw new ApiError('not-found', `no experiment ${id} in ${dir}`)
+      await writeProject(dir, { ...manifest, experiments: manifest.experiments.filter((e) => e.id !== id) })
+    })
     const view = await this.view(dir)
     this.emitChanged(view)
     return view

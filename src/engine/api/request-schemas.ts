@@ -36,6 +36,32 @@ const absolutePath = z.string().min(1).max(4096).refine((p) => isAbsolute(p), 'm
 const libraryName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a dataset name (1–64 letters, digits, ".", "_", "-")')
 const libraryJobId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a job id')
 
+const layerName = z.string().min(1).max(64)
+const positiveList = (max: number) => z.array(z.number().positive().max(max)).min(1).max(32)
+// Shapes and ranges; the study checks meaning (layers exist, a teacher for distillation …) and names what is wrong.
+const featureStudy = z.strictObject({
+  source: z.string().min(1).max(4096),
+  layer: layerName,
+  dataset: datasetId,
+  classes: z.array(className).min(2).max(1000).optional(),
+  shots: z.array(z.int().min(1).max(10_000)).min(1).max(32).optional(),
+  testPerClass: z.int().min(1).max(100_000).optional(),
+  draws: z.int().min(1).max(100).optional(),
+  poolPerClass: z.int().min(1).max(1_000_000).optional(),
+  pooling: z.enum(['avg', 'max', 'flatten']).optional(),
+  probeLayers: z.array(layerName).max(64).optional(),
+  temperatures: positiveList(1000).optional(),
+  temperatureMode: z.enum(['head', 'soft-features', 'distill']).optional(),
+  teacher: z.string().min(1).max(4096).optional(),
+  distillAlpha: z.number().min(0).max(1).optional(),
+  probeK: z.int().min(1).max(1_000_000).nullable().optional(),
+  head: z.record(z.string().max(64), z.unknown()).optional(),
+  preprocessing: z.record(z.string().max(64), z.unknown()).optional(),
+  inputSize: z.int().min(32).max(1024).optional(),
+  timeFullPass: z.boolean().optional(),
+  seed: z.int().min(0).max(2 ** 32 - 1).optional()
+})
+
 /** Per request: the schema of its one input object, or null for requests that take none. */
 export const REQUEST_SCHEMAS = {
   getAppInfo: null,
@@ -68,6 +94,8 @@ export const REQUEST_SCHEMAS = {
   getSimilarityMatrix: z.strictObject({ n: z.int().min(0).max(100), variant: z.enum(TRANSFER_VARIANTS).optional() }),
   getRunEvaluation: z.strictObject({ runId }),
   deleteRun: z.strictObject({ runId }),
+  startFeatureStudy: featureStudy,
+  cancelFeatureStudy: z.strictObject({ jobId: z.string().regex(/^[0-9a-f-]{36}$/, 'not a job id') }),
   // The viz engine checks each request's fields and names the one at fault; here: shape and size.
   runViz: z.strictObject({ kind: z.enum(VIZ_KINDS as [VizKind, ...VizKind[]]), request: z.record(z.string().max(64), z.unknown()), png: z.boolean().optional() }).refine(
     (input) => JSON.stringify(input.request).length <= 8_000_000,

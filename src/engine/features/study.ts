@@ -1,4 +1,4 @@
-import type { FeaturePooling, FeatureProgress, FeatureStudyResult, HeadOptions, PreprocessingSpec, ProbeResult, TemperatureMode, TemperatureResult } from '../../shared/features'
+import type { FeaturePooling, FeatureProgress, FeatureStudyRequest, FeatureStudyResult, HeadOptions, ProbeResult, TemperatureMode, TemperatureResult } from '../../shared/features'
 import { selectBackend } from '../backend/select-backend'
 import { ensureFeatureCaches, featureCacheRoot, type FeatureCache } from './feature-cache'
 import { layerDepth } from './extract'
@@ -9,41 +9,9 @@ import { DEFAULT_HEAD_OPTIONS, memorySource } from './head'
 import { loadStudyImages, type StudyImages } from './study-data'
 import { endsInSoftmax, softFeaturePool, softFeatureTest, softTargetsFor, teacherColumns } from './temperature'
 
-/** Everything a feature study can be asked to do. Only projectDir, source, layer and dataset are required. */
-export interface FeatureStudyOptions {
+/** Everything a feature study can be asked to do, in the project at `projectDir`. */
+export interface FeatureStudyOptions extends FeatureStudyRequest {
   projectDir: string
-  /** A run id of the project, or a model file (tfjs model.json / Keras .h5). */
-  source: string
-  /** The layer whose features the few-shot heads learn from. */
-  layer: string
-  dataset: string
-  classes?: string[]
-  /** k images per class for the few-shot curve. Default 2, 4, 8, 16. */
-  shots?: number[]
-  /** Fixed test images per class. Default 8. */
-  testPerClass?: number
-  /** Seeded draws per k. Default 3. */
-  draws?: number
-  /** Training images per class cached to draw shots from. Default 4 × the largest k. */
-  poolPerClass?: number
-  pooling?: FeaturePooling
-  /** Layers to probe (each with a head at probeK shots). */
-  probeLayers?: string[]
-  temperatures?: number[]
-  temperatureMode?: TemperatureMode
-  /** Teacher for 'distill': a run id or model file whose classes include the study's. */
-  teacher?: string
-  /** Weight of the soft-target loss in distillation (Hinton: the hard loss gets much less). Default 0.9. */
-  distillAlpha?: number
-  /** Shots per class for probes and temperatures; null = the whole pool. Default the largest k. */
-  probeK?: number | null
-  head?: Partial<HeadOptions>
-  preprocessing?: PreprocessingSpec
-  /** Input side for a model file that does not fix it. */
-  inputSize?: number
-  /** Also time the full forward pass (default true). */
-  timeFullPass?: boolean
-  seed?: number
   /** Cooperative cancel: checked between image batches and between heads. */
   signal?: AbortSignal
   onProgress?(progress: FeatureProgress): void

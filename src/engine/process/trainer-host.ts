@@ -124,12 +124,18 @@ export class TrainerHost {
    * running training job between batches.
    */
   runTask<T>(task: string, input: unknown): Promise<T> {
+    return this.startTask<T>(task, input, () => undefined).result
+  }
+
+  /** Starts a task that reports progress (as events) and can be cancelled with `cancel(jobId)`. */
+  startTask<T>(task: string, input: unknown, onEvent: (event: unknown) => void): { jobId: string; result: Promise<T> } {
     const jobId = randomUUID()
-    return new Promise<T>((resolve, reject) => {
+    const result = new Promise<T>((resolve, reject) => {
       if (this.exit) return reject(new TrainerCrashedError(this.exit.code, this.exit.signal))
-      this.jobs.set(jobId, { onEvent: () => undefined, resolve: resolve as (value: never) => void, reject })
+      this.jobs.set(jobId, { onEvent: onEvent as (e: TrainEvent) => void, resolve: resolve as (value: never) => void, reject })
       this.send({ type: 'task', jobId, task, input })
     })
+    return { jobId, result }
   }
 
   /** Asks the job to stop at the next batch (weights and metrics kept); kills the process if it does not. */

@@ -1,8 +1,12 @@
+import { hostname } from 'node:os'
 import { isPlannedRunRequest, type TrainEvent, type TrainOutcome } from '../../shared/train-request'
 import { runPlanned } from '../train/run-planned'
 import { runTraining } from '../train/run-training'
 import type { FromTrainer, MessagePort, ToTrainer } from './trainer-protocol'
 import { TRAINER_TASKS } from './trainer-tasks'
+
+/** How a run that this process trains records where it ran (replacing a previous Slurm attempt's). */
+const LOCAL_EXECUTOR = { executor: 'local', node: hostname(), slurmJobId: undefined }
 
 /**
  * Serves training requests arriving on a port, one job at a time. A second request while one runs
@@ -10,6 +14,7 @@ import { TRAINER_TASKS } from './trainer-tasks'
  */
 export function serveTrainer(port: MessagePort<ToTrainer, FromTrainer>, onShutdown: () => void): void {
   let current: { jobId: string; abort: AbortController } | undefined
+  const tasks = new Map<string, AbortController>()
   port.onMessage((message) => {
     switch (message.type) {
       case 'train': {
@@ -26,7 +31,7 @@ export function serveTrainer(port: MessagePort<ToTrainer, FromTrainer>, onShutdo
         const request = message.request
         const emit = (event: TrainEvent): void => port.postMessage({ type: 'event', jobId: job.jobId, event })
         const run = isPlannedRunRequest(request)
-          ? runPlanned(request.projectDir, request.runId, emit, job.abort.signal)
+          ? runPlanned(request.projectDir, request.runId, emit, job.abort.signal, { annotate: LOCAL_EXECUTOR })
           : runTraining(request, emit, job.abort.signal)
         run
           .then((outcome: TrainOutcome) => port.postMessage({ type: 'done', jobId: job.jobId, outcome }))
@@ -40,18 +45,25 @@ export function serveTrainer(port: MessagePort<ToTrainer, FromTrainer>, onShutdo
         return
       }
       case 'task': {
-        // Not subject to the one-job rule: a task is short and interleaves with training between batches.
+        // Not subject to the one-job rule: a task interleaves with training between batches.
+        const { jobId } = message
         const handler = TRAINER_TASKS[message.task]
-        const fail = (e: Error): void => port.postMessage({ type: 'failed', jobId: message.jobId, error: { name: e.name, message: e.message } })
+        const fail = (e: Error): void => port.postMessage({ type: 'failed', jobId, error: { name: e.name, message: e.message } })
         if (!handler) return fail(new Error(`the trainer has no task '${message.task}'; known tasks: ${Object.keys(TRAINER_TASKS).join(', ')}`))
-        handler(message.input as never).then(
-          (value) => port.postMessage({ type: 'result', jobId: message.jobId, value }),
-          (error: unknown) => fail(error instanceof Error ? error : new Error(String(error)))
-        )
+        const abort = new AbortController()
+        tasks.set(jobId, abort)
+        const emit = (event: unknown): void => port.postMessage({ type: 'event', jobId, event: event as TrainEvent })
+        handler(message.input as never, { emit, signal: abort.signal })
+          .then(
+            (value) => port.postMessage({ type: 'result', jobId, value }),
+            (error: unknown) => fail(error instanceof Error ? error : new Error(String(error)))
+          )
+          .finally(() => tasks.delete(jobId))
         return
       }
       case 'cancel':
         if (current?.jobId === message.jobId) current.abort.abort()
+        tasks.get(message.jobId)?.abort()
         return
       case 'shutdown':
         current?.abort.abort()
