@@ -55,4 +55,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2))
+const code = await main(process.argv.slice(2))
+process.exitCode = code
+// The work is done: leave even if a library keeps a handle open (wasm worker threads, sharp's pool),
+// once pending output has had a moment to flush. An array task that hung here would hold its Slurm job.
+setTimeout(() => process.exit(code), 500).unref()

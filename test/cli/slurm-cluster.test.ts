@@ -158,6 +158,10 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
     const jobs = (done as unknown as { slurmJobs: { jobId: string }[] }).slurmJobs.map((j) => j.jobId)
     expect(jobs).toHaveLength(2)
     expect(jobs[0]).not.toBe(jobs[1])
+    // The finished task's job can stay listed (COMPLETING) a moment after its run is done.
+    for (let i = 0; i < 120 && (cluster as SlurmCluster).command('squeue', ['--noheader', '--format=%A']).stdout.trim() !== ''; i++) {
+      await new Promise((r) => setTimeout(r, 250))
+    }
     const again = await cli(['cancel', '--project', project])
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toContain('no queued or running jobs')

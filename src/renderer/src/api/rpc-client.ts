@@ -9,6 +9,8 @@ export interface Transport {
   onMessage(listener: (message: unknown) => void): () => void
   /** Which transport this is, for diagnostics only (the rest of the app must not care). */
   readonly kind: 'electron' | 'websocket'
+  /** Reports when the channel opens or drops (a WebSocket can; the Electron bridge never drops). Returns the unsubscribe function. */
+  onStateChange?(listener: (state: 'open' | 'closed') => void): () => void
   close?(): void
 }
 
@@ -21,6 +23,8 @@ export interface WorkbenchClient {
   on<T extends WorkbenchEventType>(type: T, listener: (event: EventOf<T>) => void): () => void
   /** Subscribes to every event. */
   onAny(listener: (event: WorkbenchEvent) => void): () => void
+  /** Tells when the connection to the engine opens or drops; returns the unsubscribe function. */
+  onConnectionChange(listener: (state: 'open' | 'closed') => void): () => void
   close(): void
 }
 
@@ -70,6 +74,9 @@ export function createWorkbenchClient(transport: Transport): WorkbenchClient {
     onAny(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
+    },
+    onConnectionChange(listener) {
+      return transport.onStateChange?.(listener) ?? (() => undefined)
     },
     close() {
       unsubscribeTransport?.()

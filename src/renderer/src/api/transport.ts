@@ -58,6 +58,16 @@ function websocketTransport(url: string): Transport {
       socket.addEventListener('message', handle)
       return () => socket.removeEventListener('message', handle)
     },
+    onStateChange(listener) {
+      const opened = (): void => listener('open')
+      const closed = (): void => listener('closed')
+      socket.addEventListener('open', opened)
+      socket.addEventListener('close', closed)
+      return () => {
+        socket.removeEventListener('open', opened)
+        socket.removeEventListener('close', closed)
+      }
+    },
     close: () => socket.close()
   }
 }

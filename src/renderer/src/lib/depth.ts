@@ -1,0 +1,66 @@
+/**
+ * Transfer depth n as the designer handles it: one n, or a range swept in steps; what each layer of
+ * the network picture shows for it.
+ */
+
+/** What a weight layer is in a transfer at depth n: copied (frozen or fine-tuned) or re-initialized. */
+export type LayerRole = 'frozen' | 'tuned' | 'reinit'
+
+/** Layers 1…n are copied from the source (frozen unless the variant fine-tunes), the rest start afresh. */
+export function layerRole(index: number, n: number, frozen: boolean): LayerRole {
+  if (index <= n) return frozen ? 'frozen' : 'tuned'
+  return 'reinit'
+}
+
+/** A range of depths to sweep: from, to (inclusive) and the step between. */
+export interface DepthRange {
+  from: number
+  to: number
+  step: number
+}
+
+/** The depths of a range, clamped to 0 … maxN, always including both ends. */
+export function depthsOf(range: DepthRange, maxN: number): number[] {
+  const lo = Math.max(0, Math.min(range.from, range.to, maxN))
+  const hi = Math.min(maxN, Math.max(range.from, range.to))
+  const step = Math.max(1, Math.floor(range.step) || 1)
+  const out: number[] = []
+  for (let n = lo; n <= hi; n += step) out.push(n)
+  if (out[out.length - 1] !== hi) out.push(hi)
+  return out
+}
+
+/**
+ * The smallest range that gives a list of depths back, when one does (evenly spaced); null otherwise
+ * (an experiment saved with, say, n = 1, 2, 7).
+ */
+export function rangeOf(depths: readonly number[]): DepthRange | null {
+  const sorted = [...new Set(depths)].sort((a, b) => a - b)
+  if (sorted.length === 0) return null
+  const first = sorted[0] as number
+  const last = sorted[sorted.length - 1] as number
+  if (sorted.length === 1) return { from: first, to: first, step: 1 }
+  const step = (sorted[1] as number) - first
+  const range = { from: first, to: last, step }
+  const again = depthsOf(range, last)
+  return again.length === sorted.length && again.every((n, i) => n === sorted[i]) ? range : null
+}
+
+/**
+ * Applies a click on layer `index` of the picture. In single mode it sets n; in sweep mode a plain
+ * click sets the range's start, a shift-click its end (the order is sorted out).
+ */
+export function clickDepth(range: DepthRange, index: number, mode: 'single' | 'sweep', extend: boolean): DepthRange {
+  if (mode === 'single') return { ...range, from: index, to: index }
+  if (extend) return { ...range, from: Math.min(range.from, index), to: Math.max(range.from, index) }
+  return { ...range, from: index, to: Math.max(index, range.to) }
+}
+
+/** A short text for a list of depths: "3", "1–7", "0, 2, 4, 6". */
+export function formatDepths(depths: readonly number[]): string {
+  const sorted = [...new Set(depths)].sort((a, b) => a - b)
+  if (sorted.length === 0) return '—'
+  const contiguous = sorted.every((n, i) => i === 0 || n === (sorted[i - 1] as number) + 1)
+  if (contiguous && sorted.length > 2) return `${sorted[0]}–${sorted[sorted.length - 1]}`
+  return sorted.join(', ')
+}

@@ -1,0 +1,88 @@
+/**
+ * The designer's draft of an experiment and its conversions: a blank one, one from a saved
+ * experiment, and the experiment (plain data) a draft describes.
+ */
+import type { Experiment } from '../../../shared/project'
+import { resolveTrainConfig, type TrainConfig } from '../../../shared/train-config'
+import { TRANSFER_VARIANTS, type TransferVariant } from '../../../shared/transfer'
+import { countWeightLayers } from '../../../shared/vgg-layers'
+import { diffFromDefaults, QUICK_LOOK } from './config-presets'
+import { depthsOf, rangeOf, type DepthRange } from './depth'
+import { copyGroups, type Groups } from './groups'
+
+/** A source → target pair the experiment studies. */
+export interface TransferPair {
+  from: string
+  to: string
+}
+
+/** The experiment being designed, before it is saved. */
+export interface Draft {
+  /** Id of the experiment it edits, or of the new one. */
+  id: string
+  name: string
+  dataset: string
+  groups: Groups
+  pairs: TransferPair[]
+  variants: TransferVariant[]
+  mode: 'single' | 'sweep'
+  range: DepthRange
+  config: TrainConfig
+  /** Whether it is saved in the project as it is (no edits since). */
+  isNew: boolean
+}
+
+const newId = (): string => `exp-${Date.now().toString(36)}`
+
+/** A fresh draft: the dataset's first two groups to fill, AnB and BnB, a sweep over every depth, quick-look settings. */
+export function blankDraft(dataset: string): Draft {
+  const config = resolveTrainConfig(QUICK_LOOK as Record<string, unknown>)
+  return {
+    id: newId(),
+    name: 'A → B',
+    dataset,
+    groups: { A: [], B: [] },
+    pairs: [{ from: 'A', to: 'B' }],
+    variants: ['AnB', 'BnB'],
+    mode: 'sweep',
+    range: { from: 1, to: countWeightLayers(config.arch) - 1, step: 1 },
+    config,
+    isNew: true
+  }
+}
+
+/** A draft from a saved experiment (its first job's variants and depths apply to every pair). */
+export function draftFromExperiment(experiment: Experiment): Draft {
+  const first = experiment.transfers[0]
+  const depths = first?.n ?? [1]
+  const range = rangeOf(depths) ?? { from: Math.min(...depths), to: Math.max(...depths), step: 1 }
+  return {
+    id: experiment.id,
+    name: experiment.name,
+    dataset: experiment.dataset,
+    groups: copyGroups(experiment.groups),
+    pairs: experiment.transfers.map((t) => ({ from: t.from, to: t.to })),
+    variants: first ? [...first.variants] : ['AnB', 'BnB'],
+    mode: depths.length === 1 ? 'single' : 'sweep',
+    range,
+    config: resolveTrainConfig(experiment.config as Record<string, unknown>),
+    isNew: false
+  }
+}
+
+/** The experiment a draft describes (config stored as the overrides of the recipe). */
+export function experimentFromDraft(draft: Draft): Experiment {
+  const n = depthsOf(draft.mode === 'single' ? { ...draft.range, to: draft.range.from } : draft.range, countWeightLayers(draft.config.arch) - 1)
+  const variants = TRANSFER_VARIANTS.filter((v) => draft.variants.includes(v))
+  const experiment: Experiment = {
+    id: draft.id,
+    name: draft.name.trim() || draft.id,
+    dataset: draft.dataset,
+    groups: copyGroups(draft.groups),
+    bases: [],
+    transfers: draft.pairs.map((p) => ({ from: p.from, to: p.to, variants: [...variants], n })),
+    config: diffFromDefaults(draft.config)
+  }
+  // Plain data only: Electron's IPC clones messages and refuses Vue proxies.
+  return JSON.parse(JSON.stringify(experiment)) as Experiment
+}

@@ -1,0 +1,74 @@
+/**
+ * Shared pieces of the browser tests: build the renderer into a private folder, start the serve
+ * fixture on a free port with the wasm backend, launch Debian's Chromium with a fresh profile.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { mkdir } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import vue from '@vitejs/plugin-vue'
+import { chromium, type BrowserContext } from 'playwright-core'
+import { build } from 'vite'
+
+export const ROOT = resolve(import.meta.dirname, '../..')
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+export const haveChromium = existsSync(CHROMIUM)
+/** Screenshots and other artifacts (gitignored). */
+export const ARTIFACTS = join(ROOT, 'test-results', 'e2e')
+
+/** Builds the renderer as electron-vite does (same root, entry and plugin) into `outDir`. */
+export async function buildRenderer(outDir: string): Promise<void> {
+  await build({
+    configFile: false,
+    root: join(ROOT, 'src/renderer'),
+    base: './',
+    logLevel: 'warn',
+    plugins: [vue()],
+    build: { outDir, emptyOutDir: true, reportCompressedSize: false, rollupOptions: { input: join(ROOT, 'src/renderer/index.html') } }
+  })
+}
+
+export interface Served {
+  url: string
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+/** Starts the serve fixture and resolves with the URL it prints (token included). */
+export async function startServe(rendererDir: string, workDir: string): Promise<Served> {
+  await mkdir(workDir, { recursive: true })
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/serve-fixture.ts', rendererDir, workDir], {
+    cwd: ROOT,
+    env: { ...process.env, WORKBENCH_BACKEND: 'wasm', WORKBENCH_DATA_DIR: join(workDir, 'data', 'datasets') },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const url = await new Promise<string>((done, fail) => {
+    let out = ''
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const match = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out)
+      if (match) done(match[1] as string)
+    })
+    child.once('exit', (code) => fail(new Error(`serve fixture exited (code ${code}) before printing a URL:\n${out}`)))
+  })
+  return {
+    url,
+    process: child,
+    async stop() {
+      if (child.exitCode !== null) return
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill('SIGTERM')
+      await exited
+    }
+  }
+}
+
+/** Debian's Chromium, headless, with a fresh profile in `profileDir`. */
+export function launchChromium(profileDir: string, viewport = { width: 1280, height: 800 }): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
+  })
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest'
+import { countWeightLayers, listNetworkElements } from '../../src/shared/vgg-layers'
+import { clickDepth, depthsOf, formatDepths, layerRole, rangeOf } from '../../src/renderer/src/lib/depth'
+
+describe('the network picture’s layer table', () => {
+  it('lists VGG11’s 11 weight layers with Keras names and the 5 pools between blocks', () => {
+    const elements = listNetworkElements('vgg11_bn')
+    const weights = elements.filter((e) => e.type === 'weight')
+    expect(weights.map((e) => e.name)).toEqual([
+      'block1_conv1',
+      'block2_conv1',
+      'block3_conv1',
+      'block3_conv2',
+      'block4_conv1',
+      'block4_conv2',
+      'block5_conv1',
+      'block5_conv2',
+      'fc1',
+      'fc2',
+      'predictions'
+    ])
+    expect(weights.map((e) => e.type === 'weight' && e.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    expect(elements.filter((e) => e.type === 'pool').map((e) => e.name)).toEqual(['block1_pool', 'block2_pool', 'block3_pool', 'block4_pool', 'block5_pool'])
+    // A pool sits between block1_conv1 and block2_conv1.
+    expect(elements.slice(0, 3).map((e) => e.name)).toEqual(['block1_conv1', 'block1_pool', 'block2_conv1'])
+    expect(countWeightLayers('vgg16')).toBe(16)
+    expect(listNetworkElements('vgg11', 0.125)[0]).toMatchObject({ units: 8 })
+    expect(listNetworkElements('resnet')).toEqual([])
+  })
+})
+
+describe('depth selection', () => {
+  it('sets n with a click; in sweep mode a click sets the start and a shift-click the end', () => {
+    const range = { from: 1, to: 10, step: 1 }
+    expect(clickDepth(range, 4, 'single', false)).toEqual({ from: 4, to: 4, step: 1 })
+    expect(clickDepth(range, 4, 'sweep', false)).toEqual({ from: 4, to: 10, step: 1 })
+    expect(clickDepth({ from: 4, to: 10, step: 1 }, 7, 'sweep', true)).toEqual({ from: 4, to: 7, step: 1 })
+    expect(clickDepth({ from: 6, to: 10, step: 1 }, 2, 'sweep', true)).toEqual({ from: 2, to: 6, step: 1 })
+  })
+
+  it('turns a range into depths (both ends included, clamped to the network) and back', () => {
+    expect(depthsOf({ from: 0, to: 10, step: 3 }, 10)).toEqual([0, 3, 6, 9, 10])
+    expect(depthsOf({ from: 2, to: 40, step: 2 }, 10)).toEqual([2, 4, 6, 8, 10])
+    expect(depthsOf({ from: 5, to: 5, step: 1 }, 10)).toEqual([5])
+    expect(rangeOf([2, 5, 8])).toEqual({ from: 2, to: 8, step: 3 })
+    expect(rangeOf([1, 2, 7])).toBeNull()
+    expect(formatDepths([3, 1, 2, 4])).toBe('1–4')
+    expect(formatDepths([2, 5, 8])).toBe('2, 5, 8')
+  })
+
+  it('shades layers 1…n as copied (frozen or fine-tuned) and the rest as re-initialized', () => {
+    expect([1, 3, 4].map((i) => layerRole(i, 3, true))).toEqual(['frozen', 'frozen', 'reinit'])
+    expect(layerRole(2, 3, false)).toBe('tuned')
+    expect(layerRole(1, 0, true)).toBe('reinit')
+  })
+})
