@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 
 /** The app's main views, in the order of the sidebar. */
-export type ViewName = 'home' | 'data' | 'design' | 'monitor' | 'results'
+export type ViewName = 'home' | 'data' | 'design' | 'monitor' | 'results' | 'inside' | 'features'
 export type Theme = 'light' | 'dark'
 
 /** A message for the user: an engine error in words, or a short confirmation. */
