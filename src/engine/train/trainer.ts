@@ -102,7 +102,9 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
         // Yield to the event loop so cancel messages and progress I/O get through between batches.
         await new Promise<void>((resolve) => setImmediate(resolve))
       }
-      if (status === 'cancelled' && seen === 0) break
+      // A cancelled epoch is not recorded: `last/` stays at the last whole epoch, so a resume redoes this
+      // one from its start and every epoch appears in the metrics exactly once, complete.
+      if (status === 'cancelled') break
       const trainTime = (performance.now() - epochStart) / 1000
       trainSeconds += trainTime
       trainedImages += seen
