@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowReactive, shallowRef } from 'vue'
-import type { DatasetDetails, DatasetSummary, LibraryJob, LibraryListing } from '../../../shared/contract'
+import type { DatasetDetails, DatasetSummary, LibraryDataset, LibraryJob, LibraryListing } from '../../../shared/contract'
 import { useWorkbench } from '../api'
 import { useWorkbenchEvent } from '../composables/use-workbench-event'
 import { useUiStore } from './ui-store'
@@ -24,13 +24,16 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const detailErrors = shallowReactive(new Map<string, string>())
   const library = shallowRef<LibraryListing | null>(null)
   const jobs = shallowReactive(new Map<string, LibraryJob>())
+  /** Finished jobs the user has dismissed from the view. */
+  const dismissed = shallowReactive(new Set<string>())
   const loadingList = ref(false)
   const inspecting = new Map<string, Promise<DatasetDetails | null>>()
 
   useWorkbenchEvent('library:job', (event) => {
     jobs.set(event.job.jobId, event.job)
     if (event.job.state === 'done') void loadList()
-    if (event.job.state === 'failed') ui.notify('error', `${event.job.kind === 'download' ? 'Download' : 'Import'} failed: ${event.job.error?.message ?? event.job.message}${event.job.manual ? ` — ${event.job.manual}` : ''}`)
+    // The data view shows failures in the job's own row; elsewhere a notice tells of them.
+    if (event.job.state === 'failed' && ui.view !== 'data') ui.notify('error', `${event.job.kind === 'download' ? 'Download' : 'Import'} failed: ${event.job.error?.message ?? event.job.message}${event.job.manual ? ` — ${event.job.manual}` : ''}`)
   })
   useWorkbenchEvent('library:changed', (event) => {
     library.value = event.listing
@@ -101,6 +104,14 @@ export const useDatasetsStore = defineStore('datasets', () => {
   }
 
   const activeJobs = computed(() => [...jobs.values()].filter((j) => !['done', 'failed', 'cancelled'].includes(j.state)))
+  /** The rows the view shows: running jobs, and failed or cancelled ones until dismissed; newest first. */
+  const visibleJobs = computed(() =>
+    [...jobs.values()].filter((j) => j.state !== 'done' && !dismissed.has(j.jobId)).sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+  )
+
+  function dismissJob(jobId: string): void {
+    dismissed.add(jobId)
+  }
 
   async function importPath(path: string, name?: string): Promise<void> {
     try {
@@ -110,11 +121,30 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  async function download(dataset: 'cifar10' | 'cifar100'): Promise<void> {
+  /** Starts a download; `mirror` carries the advanced fields (a mirror URL and/or an expected MD5). */
+  async function download(dataset: 'cifar10' | 'cifar100', mirror: { url?: string; md5?: string } = {}): Promise<void> {
     try {
-      await workbench.api.downloadDataset({ dataset })
+      await workbench.api.downloadDataset({ dataset, ...mirror })
     } catch (error) {
       ui.reportError('Could not start the download', error)
+    }
+  }
+
+  /** Removes a dataset from the library (and its files when asked and the library made them). */
+  async function removeDataset(name: string, deleteFiles: boolean): Promise<LibraryDataset | null> {
+    try {
+      const removed = await workbench.api.removeDataset({ name, ...(deleteFiles ? { deleteFiles: true } : {}) })
+      for (const id of removed.datasetIds) {
+        details.delete(id)
+        detailErrors.delete(id)
+      }
+      if (removed.datasetIds.includes(ui.datasetId)) ui.datasetId = 'demo'
+      library.value = await workbench.api.listLibrary()
+      await loadList()
+      return removed
+    } catch (error) {
+      ui.reportError(`Could not remove ${name}`, error)
+      return null
     }
   }
 
@@ -126,5 +156,25 @@ export const useDatasetsStore = defineStore('datasets', () => {
     }
   }
 
-  return { list, details, detailErrors, library, jobs, activeJobs, loadingList, loadList, loadLibrary, inspect, classNamesOf, countsOf, trainPerClassOf, importPath, download, cancelJob }
+  return {
+    list,
+    details,
+    detailErrors,
+    library,
+    jobs,
+    activeJobs,
+    visibleJobs,
+    loadingList,
+    loadList,
+    loadLibrary,
+    inspect,
+    classNamesOf,
+    countsOf,
+    trainPerClassOf,
+    importPath,
+    download,
+    cancelJob,
+    dismissJob,
+    removeDataset
+  }
 })
