@@ -249,7 +249,8 @@ async function transferOnce(input: AttemptInput, state: TransferState, onBytes: 
     const handle = await open(partPath, start.from === 0 ? 'w' : 'a')
     try {
       onBytes()
-      for await (const chunk of (response.body ?? []) as AsyncIterable<Uint8Array>) {
+      // Node's web streams are async iterable (the DOM typings, when loaded, do not say so).
+      for await (const chunk of (response.body ?? []) as unknown as AsyncIterable<Uint8Array>) {
         await handle.write(chunk)
         state.offset += chunk.length
         state.sessionBytes += chunk.length
