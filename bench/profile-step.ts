@@ -1,7 +1,10 @@
 /**
- * `npx tsx bench/profile-step.ts [--width 0.25] [--batch-size 64]`: where the time of one VGG11-BN
- * training step goes, by kernel (tf.profile), summed over kernel names and sorted. For issue 4:
- * profile before optimizing.
+ * `npx tsx bench/profile-step.ts [--width 0.25] [--batch-size 64] [--steps 5] [--rows 25] [--json]`:
+ * where the time of a VGG11-BN training step goes, by kernel (tf.profile), summed over kernel names.
+ * Profiles several steps and reports each kernel's median per-step time, so that a step in which the
+ * process was descheduled (the development machine is shared and busy) does not decide the table.
+ * Nested entries (`…__op`, e.g. fusedConv2d__op around FusedConv2D) are listed but not counted in
+ * the total. For issue 4: profile before optimizing.
  */
 import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
@@ -9,9 +12,13 @@ import { selectBackend } from '../src/engine/backend/select-backend'
 import { buildVgg } from '../src/engine/models/build-vgg'
 import { trainStep } from '../src/engine/train/trainer'
 
-const { values } = parseArgs({ options: { width: { type: 'string' }, 'batch-size': { type: 'string' } } })
+const { values } = parseArgs({
+  options: { width: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, rows: { type: 'string' }, json: { type: 'boolean' } }
+})
 const width = Number(values.width ?? 0.25)
 const batchSize = Number(values['batch-size'] ?? 64)
+const steps = Number(values.steps ?? 5)
+const rows = Number(values.rows ?? 25)
 const info = await selectBackend()
 const model = buildVgg({ arch: 'vgg11_bn', width, numClasses: 10, seed: 1 })
 const optimizer = tf.train.momentum(0.01, 0.9)
@@ -24,22 +31,38 @@ const batch = {
 const step = (): void => void trainStep(model, optimizer, variables, batch, 32, 10, 5e-4)
 step()
 step()
-const start = performance.now()
-const profile = await tf.profile(step)
-const wall = performance.now() - start
-const byKernel = new Map<string, { ms: number; calls: number }>()
-for (const k of profile.kernels) {
-  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0
-  const entry = byKernel.get(k.name) ?? { ms: 0, calls: 0 }
-  entry.ms += ms
-  entry.calls++
-  byKernel.set(k.name, entry)
+
+const perStep: Map<string, number>[] = []
+const calls = new Map<string, number>()
+const walls: number[] = []
+for (let s = 0; s < steps; s++) {
+  const start = performance.now()
+  const profile = await tf.profile(step)
+  walls.push(performance.now() - start)
+  const byKernel = new Map<string, number>()
+  for (const k of profile.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0
+    byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + ms)
+    if (s === 0) calls.set(k.name, (calls.get(k.name) ?? 0) + 1)
+  }
+  perStep.push(byKernel)
 }
-const total = [...byKernel.values()].reduce((a, b) => a + b.ms, 0)
-console.log(`${info.label} · VGG11-BN width ${width} batch ${batchSize}: step ${wall.toFixed(0)} ms wall, ${total.toFixed(0)} ms in ${profile.kernels.length} kernels`)
-console.table(
-  [...byKernel.entries()]
-    .sort((a, b) => b[1].ms - a[1].ms)
-    .slice(0, 20)
-    .map(([name, e]) => ({ kernel: name, ms: Number(e.ms.toFixed(1)), calls: e.calls, share: `${((e.ms / total) * 100).toFixed(1)}%` }))
-)
+
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+const kernels = [...calls.keys()].map((name) => ({ name, ms: median(perStep.map((m) => m.get(name) ?? 0)), calls: calls.get(name) ?? 0 }))
+const nested = (name: string): boolean => name.endsWith('__op')
+const total = kernels.filter((k) => !nested(k.name)).reduce((a, k) => a + k.ms, 0)
+const table = kernels
+  .sort((a, b) => b.ms - a.ms)
+  .slice(0, rows)
+  .map((k) => ({ kernel: k.name, ms: Number(k.ms.toFixed(1)), calls: k.calls, share: nested(k.name) ? '(nested)' : `${((k.ms / total) * 100).toFixed(1)}%` }))
+if (values.json) {
+  process.stdout.write(`${JSON.stringify({ backend: info.label, width, batchSize, steps, wallMs: median(walls), kernelMs: total, kernels: table }, null, 2)}\n`)
+} else {
+  console.log(`${info.label} · VGG11-BN width ${width} batch ${batchSize}: median of ${steps} steps ${median(walls).toFixed(0)} ms wall, ${total.toFixed(0)} ms in kernels`)
+  console.table(table)
+}

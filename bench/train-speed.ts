@@ -4,6 +4,9 @@
  * backend the engine picks. With --json prints exactly
  * `{ backend, device, threads, batchSize, results: [{ arch, width, trainImagesPerSecond, inferImagesPerSecond }] }`.
  * If PyTorch is importable, times the same step with bench/pytorch_vgg11.py and prints the ratio.
+ * Then runs full-width training steps at batch 128 (issue 4: under 4 GB resident) and prints the
+ * process's peak resident memory (to stderr with --json, whose stdout shape is fixed); skip that with
+ * --no-memory-check.
  */
 import * as tf from '@tensorflow/tfjs'
 import { execFileSync } from 'node:child_process'
@@ -15,7 +18,14 @@ import { forward } from '../src/engine/models/forward'
 import { trainStep } from '../src/engine/train/trainer'
 
 const { values } = parseArgs({
-  options: { json: { type: 'boolean' }, widths: { type: 'string' }, 'batch-size': { type: 'string' }, 'min-seconds': { type: 'string' } }
+  options: {
+    json: { type: 'boolean' },
+    widths: { type: 'string' },
+    'batch-size': { type: 'string' },
+    'min-seconds': { type: 'string' },
+    'memory-check': { type: 'boolean', default: true }
+  },
+  allowNegative: true
 })
 const widths = (values.widths ?? '1,0.25').split(',').map(Number)
 const batchSize = Number(values['batch-size'] ?? 64)
@@ -62,6 +72,37 @@ if (values.json) {
   console.log(`VGG11-BN, batch ${batchSize}, ${SIZE}×${SIZE}×3 — ${info.label}`)
   console.table(results.map((r) => ({ width: r.width, 'train img/s': r.trainImagesPerSecond, 'infer img/s': r.inferImagesPerSecond })))
   comparePyTorch(results)
+}
+const memoryLine = values['memory-check'] ? checkMemory() : `peak RSS ${gigabytes(peakRss())} GB (no batch-128 step: --no-memory-check)`
+if (values.json) process.stderr.write(`${memoryLine}\n`)
+else console.log(memoryLine)
+
+/** Peak resident set size of this process so far, in bytes. */
+function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024
+}
+
+function gigabytes(bytes: number): string {
+  return (bytes / 2 ** 30).toFixed(2)
+}
+
+/** Two full-width VGG11-BN training steps at batch 128; returns the line that reports the peak RSS. */
+function checkMemory(): string {
+  const big = 128
+  const model = buildVgg({ arch: 'vgg11_bn', width: 1, numClasses: CLASSES, seed: 1 })
+  const optimizer = tf.train.momentum(0.01, 0.9)
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
+  const batch = {
+    x: Float32Array.from({ length: big * SIZE * SIZE * 3 }, () => Math.random() * 2 - 1),
+    labels: Int32Array.from({ length: big }, (_, i) => i % CLASSES),
+    count: big
+  }
+  for (let i = 0; i < 2; i++) trainStep(model, optimizer, variables, batch, SIZE, CLASSES, 5e-4)
+  optimizer.dispose()
+  model.dispose()
+  const peak = peakRss()
+  const verdict = peak < 4 * 2 ** 30 ? 'under' : 'OVER'
+  return `peak RSS ${gigabytes(peak)} GB over the whole run, including 2 training steps of VGG11-BN width 1 at batch ${big} (${verdict} the 4 GB limit)`
 }
 
 function round(n: number): number {

@@ -1,10 +1,17 @@
 import * as tf from '@tensorflow/tfjs'
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { BACKEND, heapF32 } from './wasm-kernel-utils'
 
 /**
  * Replaces tfjs-core's FusedBatchNorm gradient with the same mathematics minus its `tile`: core
  * tiles 1/√(var+ε) to the activation's full shape before multiplying, where a broadcast multiply
  * gives the same numbers. On the wasm backend that Tile was 15% of a VGG11-BN training step
  * (bench/profile-step.ts, width ¼). Gradients are global in tfjs, so this applies to every backend.
+ *
+ * On wasm, per-channel batch norm (the only kind the VGG builds) goes further: one pass over the
+ * activation, in JS over wasm memory, sums dy and dy·(x−μ) per channel, from which the gradients of
+ * μ, σ², γ and β follow as small vectors; dx is one broadcast multiply. The composite takes seven
+ * elementwise passes and four reductions.
  */
 export function registerBatchNormGradient(): void {
   tf.registerGradient({
@@ -14,6 +21,7 @@ export function registerBatchNormGradient(): void {
       const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number }
       const [x, mean, variance, scale] = saved
       const dyTensor = dy as tf.Tensor
+      if (fusable(x, mean, variance, scale, dyTensor)) return fusedGradients(x, dyTensor, mean, variance, scale, varianceEpsilon)
       const scaleValue = scale == null ? tf.scalar(1) : scale
       const reductionAxes = tf.backend_util.getReductionAxes(mean.shape, x.shape)
       const reduce = (t: tf.Tensor): tf.Tensor => tf.reshape(mean.rank === 1 ? tf.sum(t, reductionAxes) : t, mean.shape)
@@ -30,4 +38,57 @@ export function registerBatchNormGradient(): void {
       }
     }
   })
+}
+
+/** Per-channel float32 batch norm over the last axis, on wasm with the fused kernel registered. */
+function fusable(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.Tensor | undefined, dy: tf.Tensor): boolean {
+  if (tf.getBackend() !== BACKEND) return false
+  const channels = x.shape[x.rank - 1]
+  const perChannel = (t: tf.Tensor | undefined): boolean => t == null || (t.rank === 1 && t.shape[0] === channels && t.dtype === 'float32')
+  return x.rank >= 1 && x.dtype === 'float32' && dy.dtype === 'float32' && perChannel(mean) && perChannel(variance) && perChannel(scale) && mean != null && variance != null
+}
+
+/**
+ * With r = 1/√(var+ε), γ the scale (1 without one), and sums over every axis but the last:
+ * dx = dy·γ·r, dμ = −r·γ·Σdy, dvar = −½·r³·γ·Σdy(x−μ), dγ = r·Σdy(x−μ), dβ = Σdy — the same
+ * expressions as the composite. The engine calls each closure in its own tidy and only for inputs on
+ * the gradient's path, so what they share is plain JS (the channel sums), never a tensor.
+ */
+function fusedGradients(
+  x: tf.Tensor, dy: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.Tensor | undefined, epsilon: number
+): Record<string, () => tf.Tensor> {
+  const backend = tf.backend() as BackendWasm
+  const channels = x.shape[x.rank - 1]
+  const v = variance.dataSync() as Float32Array
+  const gamma = scale ? (scale.dataSync() as Float32Array) : undefined
+  const r = Float64Array.from(v, (value) => 1 / Math.sqrt(value + epsilon))
+  const s = (c: number): number => (gamma ? gamma[c] : 1)
+  let sums: { dy: Float64Array; dyXmu: Float64Array } | undefined
+  const channelSums = (): { dy: Float64Array; dyXmu: Float64Array } => {
+    if (sums) return sums
+    const xs = heapF32(backend, x)
+    const g = heapF32(backend, dy)
+    const mu = mean.dataSync() as Float32Array
+    const sumDy = new Float64Array(channels)
+    const sumDyXmu = new Float64Array(channels)
+    for (let i = 0; i < xs.length; ) {
+      for (let c = 0; c < channels; c++, i++) {
+        const d = g[i]
+        sumDy[c] += d
+        sumDyXmu[c] += d * (xs[i] - mu[c])
+      }
+    }
+    return (sums = { dy: sumDy, dyXmu: sumDyXmu })
+  }
+  const perChannel = (f: (c: number, sum: { dy: Float64Array; dyXmu: Float64Array }) => number) => (): tf.Tensor => {
+    const sum = channelSums()
+    return tf.tensor1d(Float32Array.from({ length: channels }, (_, c) => f(c, sum)))
+  }
+  return {
+    x: () => tf.mul(dy, tf.tensor1d(Float32Array.from({ length: channels }, (_, c) => s(c) * r[c]))),
+    mean: perChannel((c, sum) => -r[c] * s(c) * sum.dy[c]),
+    variance: perChannel((c, sum) => -0.5 * r[c] * r[c] * r[c] * s(c) * sum.dyXmu[c]),
+    scale: perChannel((c, sum) => r[c] * sum.dyXmu[c]),
+    offset: perChannel((c, sum) => sum.dy[c])
+  }
 }

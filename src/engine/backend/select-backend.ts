@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs'
+import { availableParallelism } from 'node:os'
 import { classifyImportError, explainCpuOnlyTensorflow, type GpuProblem } from './gpu-diagnosis'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
 import { registerWasmMatMul } from './wasm-matmul'
 import { registerBatchNormGradient } from './batch-norm-gradient'
+import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad'
+import { registerWasmReductions } from './wasm-reductions'
+import { MAX_WASM_THREADS, prepareWasmThreads, wasmThreadsCount } from './wasm-threads'
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
@@ -22,6 +26,14 @@ export interface BackendInfo {
 
 /** The environment variable that forces a backend. */
 export const BACKEND_ENV = 'WORKBENCH_BACKEND'
+
+/**
+ * The environment variable that sets the wasm backend's thread count (default 1: the single-threaded
+ * SIMD build). More threads start wasm's threaded build (see wasm-threads.ts), but tfjs-wasm 4.22's
+ * kernels run XNNPACK without its thread pool, so on 4.22 they add workers and no speed (measured:
+ * a 3×3 convolution takes the same wall and CPU time with 2 threads as with 1).
+ */
+export const WASM_THREADS_ENV = 'WORKBENCH_WASM_THREADS'
 
 let selected: BackendInfo | undefined
 
@@ -54,16 +66,33 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
     })
   }
   await import('@tensorflow/tfjs-backend-wasm')
-  await activate('wasm')
+  const wantedThreads = parseWasmThreads(process.env[WASM_THREADS_ENV])
+  const restore = prepareWasmThreads(wantedThreads)
+  try {
+    await activate('wasm')
+  } finally {
+    restore()
+  }
+  const threads = wasmThreadsCount()
   registerWasmConvGradients()
   registerWasmMatMul()
   registerBatchNormGradient()
-  return (selected = { backend: 'wasm', device: 'cpu', label: 'CPU · wasm, 1 thread', threads: 1, gpuProblem, notes: [] })
+  registerWasmReductions()
+  registerWasmMaxPoolGrad()
+  const label = `CPU · wasm, ${threads} thread${threads === 1 ? '' : 's'}`
+  return (selected = { backend: 'wasm', device: 'cpu', label, threads, gpuProblem, notes: [] })
 }
 
 /** The backend chosen so far in this process, if any. */
 export function currentBackend(): BackendInfo | undefined {
   return selected
+}
+
+function parseWasmThreads(value: string | undefined): number {
+  if (value === undefined || value === '') return 1
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${WASM_THREADS_ENV}='${value}' is not a thread count; use a whole number ≥ 1`)
+  return Math.min(n, MAX_WASM_THREADS)
 }
 
 function parseForcedBackend(value: string | undefined): BackendName | undefined {
@@ -89,7 +118,7 @@ async function tryTensorflow(): Promise<{ info: BackendInfo } | { problem: GpuPr
     return { problem: classifyImportError(error) }
   }
   const usingGpu = Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice)
-  const threads = (await import('node:os')).availableParallelism()
+  const threads = availableParallelism()
   if (usingGpu) return { info: { backend: 'tensorflow', device: 'gpu', label: 'GPU · tensorflow', threads, notes: [] } }
   return {
     info: { backend: 'tensorflow', device: 'cpu', label: `CPU · tensorflow, ${threads} threads`, threads, gpuProblem: explainCpuOnlyTensorflow(), notes: [] }

@@ -32,3 +32,31 @@ export function withScratch(backend: BackendWasm, body: (temp: (t: TensorInfo) =
     for (const t of scratch) backend.disposeData(t.dataId)
   }
 }
+
+/**
+ * A float32 view of a tensor's bytes in wasm memory, for kernels written in JS. Take views only
+ * after every `makeOutput` of the kernel: an allocation may grow (and so replace) wasm's memory.
+ */
+export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
+  const offset = backend.dataIdMap.get(t.dataId)?.memoryOffset
+  if (offset == null) throw new Error('tensor is not in wasm memory')
+  return new Float32Array(currentBuffer(backend), offset, tf.util.sizeFromShape(t.shape))
+}
+
+/**
+ * wasm's memory buffer as it is now. The threaded build's JS views (HEAPU8 …) follow memory growth
+ * lazily, so ask the Memory object itself when there is one.
+ */
+function currentBuffer(backend: BackendWasm): ArrayBufferLike {
+  const module = backend.wasm as unknown as { wasmMemory?: { buffer: ArrayBufferLike }; HEAPU8: Uint8Array }
+  return module.wasmMemory?.buffer ?? module.HEAPU8.buffer
+}
+
+/** Replaces the wasm kernel `name` with `kernelFunc`, keeping its setup; returns the replaced one. Idempotent. */
+export function replaceKernel(name: string, kernelFunc: tf.KernelFunc): tf.KernelConfig | undefined {
+  const current = tf.getKernel(name, BACKEND)
+  if (current?.kernelFunc === kernelFunc) return undefined
+  if (current != null) tf.unregisterKernel(name, BACKEND)
+  tf.registerKernel({ kernelName: name, backendName: BACKEND, kernelFunc, setupFunc: current?.setupFunc })
+  return current
+}

@@ -1,41 +1,110 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
-import { BACKEND, run, withScratch } from './wasm-kernel-utils'
+import { BACKEND, heapF32, run, withScratch } from './wasm-kernel-utils'
 
 const MATMUL = 'BatchMatMul'
 
 /** wasm's own BatchMatMul: fast without transposes (XNNPACK), slow with them. */
 let originalMatMul: tf.KernelConfig | undefined
 
+/** Operands (by data id) already multiplied as the right-hand side: XNNPACK keeps them packed. */
+let packedRight = new WeakSet<object>()
+/** Right-hand operands (by data id) seen before: a reused B (inference weights) is worth packing once. */
+let seenRight = new WeakSet<object>()
+
 /**
- * Registers a BatchMatMul for wasm that transposes operands explicitly before multiplying. wasm's
- * own kernel takes a slow path for transposeA/transposeB — measured on 64×1024 · 1024×1024 here:
- * 4.7 ms plain, 101 ms with transposeB, 174 ms with transposeA (20 ms as transpose + plain) —
- * and every dense layer's backward pass uses both. Idempotent.
+ * Registers a BatchMatMul for wasm that never takes wasm's transposed path and keeps big operands
+ * out of XNNPACK's weight packing. wasm's own kernel has one fast path, a plain A·B with batch 1,
+ * where XNNPACK treats B as a dense layer's weights: it packs B (a slow strided copy: ~300 ms for
+ * 4096×4096 here) and caches the packing under B's tensor. Everything else is a naive loop,
+ * 20–40× slower (measured on 64×1024 · 1024×1024: 4.7 ms plain, 101 ms with transposeB, 174 ms with
+ * transposeA). In training, B is a new tensor every step, so every call packs.
+ *
+ * So each product is computed either as it stands, op(A)·op(B), or as its transpose,
+ * (op(B)ᵀ·op(A)ᵀ)ᵀ — whichever moves fewer bytes through transposes (blocked, in JS) and packing.
+ * A dense layer's input gradient dy·Wᵀ then becomes (W·dyᵀ)ᵀ: the big weight matrix is read as it
+ * lies, and only the batch-sized operands are transposed and packed. A right operand that comes back
+ * (a dense layer's weights in inference) is multiplied as it stands, so XNNPACK packs it once.
+ * Idempotent.
  */
 export function registerWasmMatMul(): void {
   const current = tf.getKernel(MATMUL, BACKEND)
   if (current == null) throw new Error(`No wasm ${MATMUL} kernel: import '@tensorflow/tfjs-backend-wasm' first`)
   if (current.kernelFunc === batchMatMul) return
   originalMatMul = current
+  packedRight = new WeakSet()
+  seenRight = new WeakSet()
   tf.unregisterKernel(MATMUL, BACKEND)
   tf.registerKernel({ kernelName: MATMUL, backendName: BACKEND, kernelFunc: batchMatMul, setupFunc: current.setupFunc })
 }
 
-function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+/** Relative cost per element of XNNPACK's weight packing and of a JS transpose (measured ~4:2). */
+const PACK_COST = 4
+const TRANSPOSE_COST = 2
+
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: object; attrs?: tf.NamedAttrMap }
+
+function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const original = originalMatMul as tf.KernelConfig
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo }
   const { transposeA, transposeB } = (args.attrs ?? {}) as unknown as tf.BatchMatMulAttrs
-  if (!transposeA && !transposeB) return original.kernelFunc(args) as tf.TensorInfo
   const wasm = args.backend as BackendWasm
-  return withScratch(wasm, (temp) => {
-    // Swap the last two axes of whichever operand is marked transposed, then multiply plainly.
-    const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
-      const perm = t.shape.map((_, i) => i)
-      perm.push(...perm.splice(-2).reverse())
-      return temp(run(wasm, 'Transpose', { x: t }, { perm }))
-    }
-    const inputs = { a: transposeA ? swapLast(a) : a, b: transposeB ? swapLast(b) : b }
-    return original.kernelFunc({ ...args, inputs, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo
+  const plain = (x: tf.TensorInfo, y: tf.TensorInfo): tf.TensorInfo => {
+    packedRight.add(y.dataId)
+    return original.kernelFunc({ ...args, inputs: { a: x, b: y }, attrs: { ...args.attrs, transposeA: false, transposeB: false } }) as tf.TensorInfo
+  }
+  const batchOf = (t: tf.TensorInfo): number => t.shape.slice(0, -2).reduce((x, y) => x * y, 1)
+  if (batchOf(a) !== 1 || batchOf(b) !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    // wasm multiplies batches only with its naive loop; at least spare it the transposed indexing.
+    if (!transposeA && !transposeB) return original.kernelFunc(args) as tf.TensorInfo
+    return withScratch(wasm, (temp) => {
+      const swapLast = (t: tf.TensorInfo): tf.TensorInfo => {
+        const perm = t.shape.map((_, i) => i)
+        perm.push(...perm.splice(-2).reverse())
+        return temp(run(wasm, 'Transpose', { x: t }, { perm }))
+      }
+      return plain(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b)
+    })
+  }
+  // Single matrices (2D, or with batch dimensions of size 1): views as [1, rows, cols].
+  const as3d = (t: tf.TensorInfo): tf.TensorInfo => ({ ...t, shape: [1, ...t.shape.slice(-2)] })
+  const a3 = as3d(a)
+  const b3 = as3d(b)
+  const [m, k] = transposeA ? [a3.shape[2], a3.shape[1]] : [a3.shape[1], a3.shape[2]]
+  const n = transposeB ? b3.shape[1] : b3.shape[2]
+  const outShape = [...(a.shape.length >= b.shape.length ? a : b).shape.slice(0, -2), m, n]
+  // Packing is free when XNNPACK still holds this operand packed, and worth paying once for an
+  // operand that comes back (inference with fixed weights): it stays packed from then on.
+  const reused = seenRight.has(b.dataId)
+  seenRight.add(b.dataId)
+  const packB = (packedRight.has(b.dataId) || reused) && !transposeB ? 0 : PACK_COST * k * n
+  const direct = (transposeA ? TRANSPOSE_COST * m * k : 0) + (transposeB ? TRANSPOSE_COST * k * n : 0) + packB
+  const flipped = (transposeB ? 0 : TRANSPOSE_COST * k * n) + (transposeA ? 0 : TRANSPOSE_COST * m * k) + PACK_COST * k * m + TRANSPOSE_COST * m * n
+  const result = withScratch(wasm, (temp) => {
+    const t = (x: tf.TensorInfo): tf.TensorInfo => temp(transposeMatrix(wasm, x))
+    if (direct <= flipped) return plain(transposeA ? t(a3) : a3, transposeB ? t(b3) : b3)
+    // Cᵀ = op(B)ᵀ · op(A)ᵀ, where op(B)ᵀ is B itself when transposeB, and op(A)ᵀ is A when transposeA.
+    const product = temp(plain(transposeB ? b3 : t(b3), transposeA ? a3 : t(a3)))
+    return transposeMatrix(wasm, product)
   })
+  return { ...result, shape: outShape }
+}
+
+/** [1, rows, cols] → [1, cols, rows], as a cache-blocked copy in JS (wasm's Transpose is slow here). */
+function transposeMatrix(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
+  const [, rows, cols] = x.shape
+  const out = backend.makeOutput([1, cols, rows], 'float32')
+  const src = heapF32(backend, x)
+  const dst = heapF32(backend, out)
+  const tile = 32
+  for (let i0 = 0; i0 < rows; i0 += tile) {
+    const i1 = Math.min(i0 + tile, rows)
+    for (let j0 = 0; j0 < cols; j0 += tile) {
+      const j1 = Math.min(j0 + tile, cols)
+      for (let i = i0; i < i1; i++) {
+        for (let j = j0, s = i * cols + j0, d = j0 * rows + i; j < j1; j++, s++, d += rows) dst[d] = src[s]
+      }
+    }
+  }
+  return out
 }

@@ -30,3 +30,40 @@ describe('batch-norm gradient without tile', () => {
     })
   })
 })
+
+describe('fused batch-norm gradient kernel on wasm', () => {
+  it.each([
+    ['NHWC with scale', [3, 5, 4, 6], true],
+    // (Without a scale tfjs-core itself cannot differentiate batchNorm: it saves the missing input.)
+    ['odd shape', [2, 3, 7, 5], true],
+    ['a matrix (dense-style batch norm)', [9, 13], true]
+  ])('%s: %j gives the cpu backend’s gradients for x, γ and β', async (_, shape, withScale: boolean) => {
+    await import('@tensorflow/tfjs-backend-wasm')
+    registerBatchNormGradient()
+    const random = createRandom(8)
+    const n = (shape as number[]).reduce((a, b) => a * b, 1)
+    const channels = (shape as number[]).at(-1) as number
+    const values = (k: number): Float32Array => Float32Array.from({ length: k }, () => random.next() * 4 - 2)
+    const data = { x: values(n), up: values(n), gamma: values(channels), beta: values(channels) }
+    const gradients = async (backend: string): Promise<Float32Array[]> => {
+      await tf.setBackend(backend)
+      return tf.tidy(() => {
+        const axes = (shape as number[]).slice(0, -1).map((_, i) => i)
+        const up = tf.tensor(data.up, shape as number[])
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+          const { mean, variance } = tf.moments(a, axes)
+          return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, b as tf.Tensor1D, withScale ? (g as tf.Tensor1D) : undefined, 1e-3), up))
+        }
+        const inputs = [tf.tensor(data.x, shape as number[]), tf.tensor1d(data.gamma), tf.tensor1d(data.beta)]
+        const grads = tf.grads(f)(inputs)
+        return (withScale ? grads : [grads[0], grads[2]]).map((t) => t.dataSync() as Float32Array)
+      })
+    }
+    const reference = await gradients('cpu')
+    const ours = await gradients('wasm')
+    reference.forEach((ref, i) => {
+      const scale = Math.max(...ref.map(Math.abs))
+      ref.forEach((v, j) => expect(Math.abs(ours[i][j] - v)).toBeLessThanOrEqual(1e-4 * scale))
+    })
+  })
+})

@@ -39,10 +39,37 @@ describe('wasm BatchMatMul with transposes', () => {
     [[7, 5], [3, 5], false, true],
     [[5, 7], [3, 5], true, true],
     [[2, 5, 7], [2, 5, 3], true, false],
-    [[2, 7, 5], [2, 3, 5], false, true]
+    [[2, 7, 5], [2, 3, 5], false, true],
+    // Shapes where the product is cheaper computed transposed, (op(B)ᵀ·op(A)ᵀ)ᵀ: a dense layer's
+    // input gradient (small batch · big weightᵀ), its forward pass, and both operands transposed.
+    [[3, 40], [50, 40], false, true],
+    [[3, 45], [45, 61], false, false],
+    [[45, 3], [61, 45], true, true],
+    [[1, 4, 37], [1, 29, 37], false, true],
+    // Few rows against a long shared axis: computed as it stands.
+    [[64, 5], [64, 7], true, false]
   ])('%j × %j (transposeA %s, transposeB %s) matches cpu', async (sa, sb, ta, tb) => {
     const { cpu, wasm } = await onBoth([sa, sb], (a, b) => tf.matMul(a, b, ta, tb))
     expectClose(wasm, cpu)
+  })
+
+  it('keeps matching when the same right operand comes back (inference with fixed weights)', async () => {
+    await tf.setBackend('wasm')
+    const random = createRandom(3)
+    const values = (n: number): Float32Array => Float32Array.from({ length: n }, () => random.next() * 2 - 1)
+    const w = tf.tensor2d(values(45 * 61), [45, 61])
+    const xs = [tf.tensor2d(values(3 * 45), [3, 45]), tf.tensor2d(values(3 * 45), [3, 45])]
+    const wasm = xs.map((x) => tf.tidy(() => tf.matMul(x, w).dataSync() as Float32Array))
+    const data = [w, ...xs].map((t) => t.dataSync() as Float32Array)
+    tf.dispose([w, ...xs])
+    await tf.setBackend('cpu')
+    const wCpu = tf.tensor2d(data[0], [45, 61])
+    for (let i = 0; i < 2; i++) {
+      const x = tf.tensor2d(data[i + 1], [3, 45])
+      expectClose(wasm[i], tf.matMul(x, wCpu).dataSync() as Float32Array)
+      x.dispose()
+    }
+    wCpu.dispose()
   })
 
   it('matches cpu for a dense layer gradient and leaks nothing', async () => {
@@ -57,6 +84,7 @@ describe('wasm BatchMatMul with transposes', () => {
     const backend = tf.backend() as unknown as { numDataIds(): number }
     const before = [tf.memory().numTensors, backend.numDataIds()]
     for (let i = 0; i < 5; i++) tf.matMul(a, b, true, false).dispose()
+    for (let i = 0; i < 5; i++) tf.matMul(a, b, false, true).dispose()
     expect([tf.memory().numTensors, backend.numDataIds()]).toEqual(before)
   })
 })
