@@ -180,3 +180,26 @@ export interface FeatureStudyRequest {
   timeFullPass?: boolean
   seed?: number
 }
+
+/** ImageNet channel means and stds (RGB, 0…1 scale), as Keras and torchvision use them. */
+const IMAGENET_MEAN_RGB: [number, number, number] = [0.485, 0.456, 0.406]
+const IMAGENET_STD_RGB: [number, number, number] = [0.229, 0.224, 0.225]
+/** Keras' 'caffe' means are in 0…255 and BGR order. */
+const CAFFE_MEAN_BGR: [number, number, number] = [103.939 / 255, 116.779 / 255, 123.68 / 255]
+
+/** The spec of a named preset. */
+export function preprocessingPreset(name: PreprocessingPreset): PreprocessingSpec {
+  switch (name) {
+    case 'caffe':
+      // x_bgr − mean: std 1/255 undoes makeBatch's division by 255.
+      return { name, channelOrder: 'bgr', mean: CAFFE_MEAN_BGR, std: [1 / 255, 1 / 255, 1 / 255] }
+    case 'tf':
+      return { name, channelOrder: 'rgb', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }
+    case 'torch':
+      return { name, channelOrder: 'rgb', mean: IMAGENET_MEAN_RGB, std: IMAGENET_STD_RGB }
+    case 'unit':
+      return { name, channelOrder: 'rgb', mean: [0, 0, 0], std: [1, 1, 1] }
+  }
+}
+
+export const PREPROCESSING_PRESETS: readonly PreprocessingPreset[] = ['caffe', 'tf', 'torch', 'unit']

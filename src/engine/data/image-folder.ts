@@ -13,6 +13,7 @@ import sharp, { type OutputInfo } from 'sharp'
 import { DatasetError, type ImageDataset, type ImageSet, type ReadOptions, type SplitName } from './dataset'
 import { requireFolder, statIfExists } from './files'
 import { choosePerClass, maxPerClassFor, selectClasses } from './select-classes'
+import { runPool } from '../run-pool'
 
 /** File names (case-insensitive) that are read as images; everything else is ignored. */
 const IMAGE_FILE = /\.(jpe?g|png)$/i
@@ -187,22 +188,6 @@ function compact(images: Uint8Array, ok: boolean[], labels: number[], sources: s
   return { images: out, labels: Int32Array.from(keep, (i) => labels[i]), sources: keep.map((i) => sources[i]) }
 }
 
-/** Runs task(0..count-1) with at most `concurrency` in flight; the first failure stops new starts. */
-async function runPool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0
-  let failed = false
-  const worker = async (): Promise<void> => {
-    while (!failed && next < count) {
-      try {
-        await task(next++)
-      } catch (error) {
-        failed = true
-        throw error
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker))
-}
 
 /** Progress for each decoded image, but at most ~100 calls, so a UI is not flooded on big folders. */
 function throttledProgress(total: number, onProgress: ReadOptions['onProgress']): () => void {

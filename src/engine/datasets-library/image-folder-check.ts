@@ -9,6 +9,7 @@ import type { LibraryClass } from '../../shared/contract'
 import { DatasetError } from '../data/dataset'
 import { scanImageFolder, type FolderScan } from '../data/image-folder'
 import { LibraryError } from './library-error'
+import { runPool } from '../run-pool'
 
 /** Unreadable files listed in the result (all are counted). */
 export const MAX_LISTED_UNREADABLE = 1000
@@ -111,19 +112,3 @@ async function decode(file: string): Promise<{ width: number; height: number }> 
   return turned ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height }
 }
 
-/** Runs task(0..count-1) with at most `concurrency` in flight; the first failure stops new starts. */
-async function runPool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0
-  let failed = false
-  const worker = async (): Promise<void> => {
-    while (!failed && next < count) {
-      try {
-        await task(next++)
-      } catch (error) {
-        failed = true
-        throw error
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker))
-}

@@ -2,7 +2,7 @@
  * The feature-study form as plain data: a draft the view edits, checked and turned into the
  * `startFeatureStudy` request. No Vue here, so it is tested on its own.
  */
-import type { FeaturePooling, FeatureStudyRequest, PreprocessingPreset, PreprocessingSpec, TemperatureMode } from '../../../shared/features'
+import { preprocessingPreset, type FeaturePooling, type FeatureStudyRequest, type PreprocessingPreset, type TemperatureMode } from '../../../shared/features'
 import type { Experiment, RunRecord } from '../../../shared/project'
 import type { VizLayerInfo } from '../../../shared/viz'
 
@@ -77,27 +77,8 @@ export const PRESETS: readonly { value: PreprocessingPreset; label: string }[] =
   { value: 'unit', label: 'unit: 0…1' }
 ]
 
-const IMAGENET_MEAN_RGB: [number, number, number] = [0.485, 0.456, 0.406]
-const IMAGENET_STD_RGB: [number, number, number] = [0.229, 0.224, 0.225]
-const CAFFE_MEAN_BGR: [number, number, number] = [103.939 / 255, 116.779 / 255, 123.68 / 255]
-
-/**
- * The spec of a named preset, as the engine's `preprocessingPreset` builds it (that one imports tfjs,
- * so the renderer keeps this copy; the feature-form test pins the two together).
- */
-export function presetSpec(name: PreprocessingPreset): PreprocessingSpec {
-  switch (name) {
-    case 'caffe':
-      // std 1/255 undoes the division by 255: Keras subtracts the mean from 0…255 pixels.
-      return { name, channelOrder: 'bgr', mean: CAFFE_MEAN_BGR, std: [1 / 255, 1 / 255, 1 / 255] }
-    case 'tf':
-      return { name, channelOrder: 'rgb', mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }
-    case 'torch':
-      return { name, channelOrder: 'rgb', mean: IMAGENET_MEAN_RGB, std: IMAGENET_STD_RGB }
-    case 'unit':
-      return { name, channelOrder: 'rgb', mean: [0, 0, 0], std: [1, 1, 1] }
-  }
-}
+/** The spec of a named preset (the engine's own table, from shared). */
+export const presetSpec = preprocessingPreset
 
 /** A comma- or space-separated list of positive numbers; `integers` refuses fractions. */
 export function parseNumberList(text: string, what: string, integers: boolean): { values: number[]; error: string | null } {
