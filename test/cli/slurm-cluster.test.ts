@@ -57,6 +57,16 @@ async function settle(project: string, timeoutMs: number): Promise<ProjectStatus
   }
 }
 
+/** Every array task's log of a project, for failure messages. */
+async function taskLogs(project: string): Promise<string> {
+  const out: string[] = []
+  for (const submission of await readdir(join(project, 'slurm')).catch(() => [] as string[])) {
+    const dir = join(project, 'slurm', submission, 'logs')
+    for (const file of await readdir(dir).catch(() => [] as string[])) out.push(`--- ${submission}/${file}\n${await readFile(join(dir, file), 'utf8')}`)
+  }
+  return out.join('\n')
+}
+
 const TINY = ['--dataset', 'demo', '--group', 'A=0,1,2', '--group', 'B=3,4,5', '--width', '0.0625', '--train-per-class', '16', '--epochs', '1']
 
 describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => {
@@ -150,8 +160,15 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
 
     const resume = await cli(['resume', '--project', project, '--executor', 'slurm'])
     expect(resume.code, resume.stderr).toBe(0)
+    // Under load slurmctld may list the new job a moment after sbatch returns; until then the folder
+    // still says interrupted. Wait to see it picked up before waiting for it to finish.
+    for (let i = 0; i < 120; i++) {
+      const state = (await status(project)).rows[0]?.state
+      if (state === 'queued' || state === 'running' || state === 'done') break
+      await new Promise((r) => setTimeout(r, 250))
+    }
     const final = await settle(project, 150_000)
-    expect(final.counts.done).toBe(1)
+    expect(final.counts.done, `${JSON.stringify(final.rows)}\n${await taskLogs(project)}`).toBe(1)
     const epochs = (await readMetrics(metricsFile)).filter((m) => m.type === 'epoch').map((m) => m.epoch)
     expect(epochs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
     const [done] = await listRuns(project)
