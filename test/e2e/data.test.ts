@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildArchive, closedPortUrl, md5, officialMembers, startArchiveServer, type TestServer } from '../engine/datasets-library/library-fixtures'
-import { ARTIFACTS, buildRenderer, CHROMIUM, haveChromium, launchChromium, startServe, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
 
 // Getting data in, as a researcher does it, in Debian's Chromium against serve mode with the real
 // engine: download a CIFAR-10-format archive (built here, a few records per file) from a throttled
@@ -15,9 +14,9 @@ import { ARTIFACTS, buildRenderer, CHROMIUM, haveChromium, launchChromium, start
 // The serve fixture keeps its data folder inside the test's temporary folder, never the user's.
 if (!haveChromium) console.warn(`skipped: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`)
 
+let session: E2eSession | undefined
 let work = ''
 let served: Served | undefined
-let browser: BrowserContext | undefined
 let http: TestServer | undefined
 let archive: Buffer
 let page: Page
@@ -30,25 +29,15 @@ const PIECES = 40
 
 beforeAll(async () => {
   if (!haveChromium) return
-  work = await mkdtemp(join(tmpdir(), 'wb-e2e-data-'))
-  await mkdir(ARTIFACTS, { recursive: true })
+  session = await openWorkbench('wb-e2e-data-', problems)
+  ;({ work, served, page } = session)
   archive = await buildArchive(officialMembers('cifar10', RECORDS))
   http = await startArchiveServer(archive, 'cifar-10-binary.tar.gz', { trickle: { bytes: Math.ceil(archive.length / PIECES), everyMs: 100 } })
-  await buildRenderer(join(work, 'renderer'))
-  served = await startServe(join(work, 'renderer'), join(work, 'server'))
-  browser = await launchChromium(join(work, 'profile'))
-  page = await browser.newPage()
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
 }, 300_000)
 
 afterAll(async () => {
-  await browser?.close()
-  await served?.stop()
+  await session?.stop()
   await http?.close()
-  if (work) await rm(work, { recursive: true, force: true })
 })
 
 /** Screenshots in both themes (or those given), with `testId` scrolled into view; the theme goes back to light afterwards. */

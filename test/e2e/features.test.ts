@@ -1,22 +1,18 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WebSocket as NodeWebSocket } from 'ws'
-import { createWorkbenchClient, type WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
-import { detectTransport } from '../../src/renderer/src/api/transport'
+import type { WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
 import type { Experiment } from '../../src/shared/project'
-import { ARTIFACTS, buildRenderer, CHROMIUM, haveChromium, launchChromium, startServe, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
 
 // The Features view in Chromium against serve mode with the real engine (wasm backend): a tiny base
 // trained through the API, then a small frozen-feature study run from the form (progress, charts with
 // the right number of points, the speed-up), a second study cancelled mid-way, screenshots in both themes.
 if (!haveChromium) console.warn(`skipped: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`)
 
+let session: E2eSession | undefined
 let work = ''
 let served: Served | undefined
-let browser: BrowserContext | undefined
 let client: WorkbenchClient | undefined
 let page: Page
 const problems: string[] = []
@@ -33,26 +29,14 @@ const EXPERIMENT: Experiment = {
 
 beforeAll(async () => {
   if (!haveChromium) return
-  work = await mkdtemp(join(tmpdir(), 'wb-e2e-features-'))
-  await mkdir(ARTIFACTS, { recursive: true })
-  await buildRenderer(join(work, 'renderer'))
-  served = await startServe(join(work, 'renderer'), join(work, 'server'))
-  // Node 20 has no global WebSocket; the renderer's own transport runs on `ws` here.
-  ;(globalThis as { WebSocket?: unknown }).WebSocket ??= NodeWebSocket
-  client = createWorkbenchClient(detectTransport({ location: new URL(served.url) } as unknown as Window))
-  browser = await launchChromium(join(work, 'profile'))
-  page = await browser.newPage()
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
+  session = await openWorkbench('wb-e2e-features-', problems)
+  ;({ work, served, page } = session)
+  client = connectApi(served)
 }, 300_000)
 
 afterAll(async () => {
   client?.close()
-  await browser?.close()
-  await served?.stop()
-  if (work) await rm(work, { recursive: true, force: true })
+  await session?.stop()
 })
 
 const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })

@@ -4,11 +4,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import vue from '@vitejs/plugin-vue'
-import { chromium, type BrowserContext } from 'playwright-core'
+import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { build } from 'vite'
+import { WebSocket as NodeWebSocket } from 'ws'
+import { createWorkbenchClient, type WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
+import { detectTransport } from '../../src/renderer/src/api/transport'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
@@ -71,4 +75,49 @@ export function launchChromium(profileDir: string, viewport = { width: 1280, hei
     viewport,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run']
   })
+}
+
+/** A served workbench in its own temp folder, and a Chromium page on it. */
+export interface E2eSession {
+  work: string
+  served: Served
+  browser: BrowserContext
+  page: Page
+  /** Closes the browser, stops serve mode and removes the folder. */
+  stop(): Promise<void>
+}
+
+/**
+ * Builds the renderer, starts serve mode and opens a page, all under a fresh temp folder named with
+ * `prefix`; the page's uncaught errors and console errors go into `problems`, which tests assert empty.
+ */
+export async function openWorkbench(prefix: string, problems: string[]): Promise<E2eSession> {
+  const work = await mkdtemp(join(tmpdir(), prefix))
+  await mkdir(ARTIFACTS, { recursive: true })
+  await buildRenderer(join(work, 'renderer'))
+  const served = await startServe(join(work, 'renderer'), join(work, 'server'))
+  const browser = await launchChromium(join(work, 'profile'))
+  const page = await browser.newPage()
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
+  })
+  return {
+    work,
+    served,
+    browser,
+    page,
+    async stop() {
+      await browser.close()
+      await served.stop()
+      await rm(work, { recursive: true, force: true })
+    }
+  }
+}
+
+/** The renderer's own RPC client over the served WebSocket, for setting up through the API. */
+export function connectApi(served: Served): WorkbenchClient {
+  // Node 20 has no global WebSocket; the renderer's own transport runs on `ws` here.
+  ;(globalThis as { WebSocket?: unknown }).WebSocket ??= NodeWebSocket
+  return createWorkbenchClient(detectTransport({ location: new URL(served.url) } as unknown as Window))
 }

@@ -1,15 +1,12 @@
 import { existsSync } from 'node:fs'
-import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { copyFile, mkdir, readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { WebSocket as NodeWebSocket } from 'ws'
-import { createWorkbenchClient, type WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
-import { detectTransport } from '../../src/renderer/src/api/transport'
+import type { WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
 import type { WorkbenchEvent } from '../../src/shared/contract'
 import type { Experiment, RunRecord } from '../../src/shared/project'
-import { ARTIFACTS, buildRenderer, CHROMIUM, haveChromium, launchChromium, startServe, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
 
 // The Inside view in Chromium against serve mode with the real engine (wasm backend): a tiny demo
 // sweep (bases A and B, AnB at n = 2) trained through the API, then every panel (filters, activation
@@ -20,9 +17,9 @@ const CIFAR = resolve(import.meta.dirname, '../../../shared/datasets/cifar10-jpg
 const HAVE_CIFAR = existsSync(CIFAR)
 if (!HAVE_CIFAR) console.warn(`skipping the CIFAR-10 part of the Inside test: ${CIFAR} not found (see ../shared/datasets/README.md)`)
 
+let session: E2eSession | undefined
 let work = ''
 let served: Served | undefined
-let browser: BrowserContext | undefined
 let client: WorkbenchClient | undefined
 let page: Page
 const problems: string[] = []
@@ -40,27 +37,15 @@ const DEMO: Experiment = {
 
 beforeAll(async () => {
   if (!haveChromium) return
-  work = await mkdtemp(join(tmpdir(), 'wb-e2e-inside-'))
-  await mkdir(ARTIFACTS, { recursive: true })
-  await buildRenderer(join(work, 'renderer'))
-  served = await startServe(join(work, 'renderer'), join(work, 'server'))
-  // Node 20 has no global WebSocket; the renderer's own transport runs on `ws` here.
-  ;(globalThis as { WebSocket?: unknown }).WebSocket ??= NodeWebSocket
-  client = createWorkbenchClient(detectTransport({ location: new URL(served.url) } as unknown as Window))
+  session = await openWorkbench('wb-e2e-inside-', problems)
+  ;({ work, served, page } = session)
+  client = connectApi(served)
   client.onAny((e) => events.push(e))
-  browser = await launchChromium(join(work, 'profile'))
-  page = await browser.newPage()
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
 }, 300_000)
 
 afterAll(async () => {
   client?.close()
-  await browser?.close()
-  await served?.stop()
-  if (work) await rm(work, { recursive: true, force: true })
+  await session?.stop()
 })
 
 const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `inside-${name}.png`) })

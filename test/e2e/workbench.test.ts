@@ -1,9 +1,8 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, buildRenderer, CHROMIUM, haveChromium, launchChromium, startServe, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
 
 // The workbench as a researcher uses it, in Debian's Chromium against serve mode with the real engine
 // (wasm backend, tiny models): create a project, drag classes into groups, set n on the network
@@ -11,9 +10,9 @@ import { ARTIFACTS, buildRenderer, CHROMIUM, haveChromium, launchChromium, start
 // the results. Screenshots of every view (both themes, both sizes) go to test-results/e2e/.
 if (!haveChromium) console.warn(`skipped: no Chromium at ${CHROMIUM} (set CHROMIUM_PATH)`)
 
+let session: E2eSession | undefined
 let work = ''
 let served: Served | undefined
-let browser: BrowserContext | undefined
 let page: Page
 const problems: string[] = []
 
@@ -23,22 +22,12 @@ const EPOCHS = Number(SETTINGS.epochs)
 
 beforeAll(async () => {
   if (!haveChromium) return
-  work = await mkdtemp(join(tmpdir(), 'wb-e2e-'))
-  await mkdir(ARTIFACTS, { recursive: true })
-  await buildRenderer(join(work, 'renderer'))
-  served = await startServe(join(work, 'renderer'), join(work, 'server'))
-  browser = await launchChromium(join(work, 'profile'))
-  page = await browser.newPage()
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`)
-  })
+  session = await openWorkbench('wb-e2e-', problems)
+  ;({ work, served, page } = session)
 }, 300_000)
 
 afterAll(async () => {
-  await browser?.close()
-  await served?.stop()
-  if (work) await rm(work, { recursive: true, force: true })
+  await session?.stop()
 })
 
 const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) })
