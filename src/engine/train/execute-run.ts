@@ -93,7 +93,7 @@ export async function executeRun(dir: string, planned: RunRecord, emit: (event: 
           await saveCheckpoint(join(dir, 'last'), trained, meta, opt)
           if (metrics.best) await saveCheckpoint(join(dir, 'best'), trained, meta)
           await appendMetrics(metricsFile, metrics)
-          record = { ...record, epochs: metrics.epoch, bestValAcc: bestOf(record, metrics).acc, bestEpoch: bestOf(record, metrics).epoch }
+          record = { ...record, epochs: metrics.epoch, ...(metrics.best ? { bestValAcc: metrics.valAcc, bestEpoch: metrics.epoch } : {}) }
           await save()
           emit({ type: 'epoch', metrics })
         }
@@ -120,10 +120,6 @@ export async function executeRun(dir: string, planned: RunRecord, emit: (event: 
   } finally {
     model?.dispose()
   }
-}
-
-function bestOf(record: RunRecord, metrics: EpochMetrics): { acc: number | null; epoch: number | null } {
-  return metrics.best ? { acc: metrics.valAcc, epoch: metrics.epoch } : { acc: record.bestValAcc, epoch: record.bestEpoch }
 }
 
 /** Copies layers 1…n from the source run's best weights, freezing them for AnB/BnB. */
