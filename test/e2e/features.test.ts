@@ -102,9 +102,12 @@ describe.skipIf(!haveChromium)('the Features view in Chromium', () => {
     const seen = new Set<string>()
     await until(
       async () => {
-        if ((await page.getByTestId('fs-progress').count()) === 0) return 'gone'
-        const p = page.getByTestId('fs-progress')
-        const state = `${await p.getAttribute('data-phase')}:${await p.getAttribute('data-done')}`
+        // One read in the page: the bar can vanish between two separate Playwright calls.
+        const state = await page.evaluate(() => {
+          const bar = document.querySelector('[data-testid="fs-progress"]')
+          return bar ? `${bar.getAttribute('data-phase')}:${bar.getAttribute('data-done')}` : null
+        })
+        if (state === null) return 'gone'
         if (seen.size === 1 && !seen.has(state)) await shot('features-running-light-1280x800').catch(() => undefined)
         seen.add(state)
         return 'running'
