@@ -7,6 +7,7 @@
  * trusted) and returns a promise; long work returns an id at once and reports through events, never
  * through a promise that waits minutes. Failures reject with an `ApiError` (see contract-errors.ts).
  */
+import type { ProjectStatus } from './cluster-status'
 import type { ApiErrorData } from './contract-errors'
 import type { RunEvaluation } from './evaluation'
 import type { FeatureProgress, FeatureStudyRequest, FeatureStudyResult } from './features'
@@ -440,6 +441,13 @@ export interface WorkbenchApi {
   /** Stops the sweep after the current batch; `startSweep` later continues where it stopped. */
   cancelSweep(): Promise<SweepStatus>
   getSweepStatus(): Promise<SweepStatus>
+  /**
+   * The open project's runs merged with what Slurm says about their jobs (queued, running, done, failed
+   * with the exit code), progress read from each run's metrics.jsonl. Null when the project was never
+   * submitted to Slurm (nothing is asked of Slurm then). Where Slurm's commands are missing (a laptop
+   * with the project folder mounted) `schedulerAvailable` is false and the rows follow the run folders.
+   */
+  getClusterStatus(): Promise<ProjectStatus | null>
   getTransferCurve(input: TransferCurveInput): Promise<TransferCurveData>
   getSimilarityMatrix(input: SimilarityMatrixInput): Promise<SimilarityMatrixData>
   /**

@@ -170,6 +170,7 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
     startSweep: async () => project.startSweep(),
     cancelSweep: async () => project.cancelSweep(),
     getSweepStatus: async () => project.sweepStatus(),
+    getClusterStatus: () => project.clusterStatus(),
     getTransferCurve: (input) => project.transferCurve(input),
     getSimilarityMatrix: (input) => project.similarityMatrix(input),
     deleteRun: ({ runId }) => project.deleteRun(runId, runs.active),

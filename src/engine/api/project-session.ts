@@ -1,12 +1,16 @@
 import { existsSync } from 'node:fs'
 import { cp, rm } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
+import type { ProjectStatus } from '../../shared/cluster-status'
 import type { ExperimentPlan, ProjectView, SimilarityMatrixInput, SweepStatus, TransferCurveInput, WorkbenchEvent } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
 import type { Experiment, ProjectManifest } from '../../shared/project'
 import { withProjectLock } from '../project/project-lock'
 import { createProject, listRuns, PROJECT_FILE, readProject, runDir, writeProject } from '../project/project-store'
 import { similarityMatrix, transferCurve, type TransferCurve } from '../project/results'
+import { runSlurmCommand, type SlurmRunner } from '../slurm/slurm-commands'
+import { readProjectStatus } from '../slurm/status'
+import { listSubmissions } from '../slurm/submissions'
 import { planExperiment, validateExperiment } from '../train/plan-sweep'
 import { planProject, runProject } from '../train/sweep'
 import type { RunManager } from './run-manager'
@@ -153,6 +157,17 @@ export class ProjectSession {
 
   sweepStatus(): SweepStatus {
     return this.sweep
+  }
+
+  /**
+   * The project's runs merged with Slurm's view of their jobs, or null when the project was never
+   * submitted to Slurm (then Slurm is not asked at all). Without Slurm's commands here the rows follow
+   * the run folders (`schedulerAvailable` false, with a note saying so).
+   */
+  async clusterStatus(run: SlurmRunner = runSlurmCommand): Promise<ProjectStatus | null> {
+    const dir = this.require()
+    if ((await listSubmissions(dir)).length === 0) return null
+    return readProjectStatus(dir, run)
   }
 
   /**

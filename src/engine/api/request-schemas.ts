@@ -90,6 +90,7 @@ export const REQUEST_SCHEMAS = {
   startSweep: null,
   cancelSweep: null,
   getSweepStatus: null,
+  getClusterStatus: null,
   getTransferCurve: z.strictObject({ from: groupName, to: groupName }),
   getSimilarityMatrix: z.strictObject({ n: z.int().min(0).max(100), variant: z.enum(TRANSFER_VARIANTS).optional() }),
   getRunEvaluation: z.strictObject({ runId }),

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { ProjectStatus, RunStatusRow, SweepRunState } from '../../shared/cluster-status'
 import type { MetricsRecord } from '../../shared/metrics'
 import type { RunRecord } from '../../shared/project'
 import { readMetrics } from '../project/metrics-log'
@@ -10,42 +11,7 @@ import { runSlurmCommand, type SlurmRunner } from './slurm-commands'
 import { latestJobByRun, listSubmissions, type RunJob } from './submissions'
 import { readSlurmFields } from './task-identity'
 
-/** A run's state as the user sees it, from its folder and its Slurm job together. */
-export type SweepRunState = 'planned' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'cancelled'
-
-/** One row of `status`. */
-export interface RunStatusRow {
-  id: string
-  /** "AnB n=3 A→B" or "base B". */
-  label: string
-  kind: RunRecord['kind']
-  state: SweepRunState
-  /** Why: the job's pending reason, exit code, end state, or the run's error. */
-  detail: string | null
-  /** What run.json says. */
-  runStatus: RunRecord['status']
-  epochs: number
-  totalEpochs: number
-  /** 0…1, from metrics.jsonl (follows a running run batch by batch). */
-  progress: number
-  bestValAcc: number | null
-  /** `<arrayJobId>_<taskId>` of the run's latest submission, if any. */
-  jobId: string | null
-  jobState: string | null
-  exitCode: number | null
-  node: string | null
-  submissionId: string | null
-}
-
-/** `status --json`: every run of the project, merged with the scheduler. */
-export interface ProjectStatus {
-  projectDir: string
-  rows: RunStatusRow[]
-  counts: Record<SweepRunState, number>
-  /** False when Slurm could not be asked (e.g. on a laptop with the project mounted): rows then follow the run folders. */
-  schedulerAvailable: boolean
-  note?: string
-}
+export type { ProjectStatus, RunStatusRow, SweepRunState } from '../../shared/cluster-status'
 
 /** Slurm end states after which the run can simply continue from its last epoch. */
 const STOPPED_FROM_OUTSIDE = new Set(['TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE'])
