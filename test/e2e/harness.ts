@@ -38,12 +38,12 @@ export interface Served {
   stop(): Promise<void>
 }
 
-/** Starts the serve fixture and resolves with the URL it prints (token included). */
-export async function startServe(rendererDir: string, workDir: string): Promise<Served> {
+/** Starts the serve fixture and resolves with the URL it prints (token included); `env` adds to its environment (e.g. SLURM_CONF). */
+export async function startServe(rendererDir: string, workDir: string, env: Record<string, string> = {}): Promise<Served> {
   await mkdir(workDir, { recursive: true })
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/e2e/serve-fixture.ts', rendererDir, workDir], {
     cwd: ROOT,
-    env: { ...process.env, WORKBENCH_BACKEND: 'wasm', WORKBENCH_DATA_DIR: join(workDir, 'data', 'datasets') },
+    env: { ...process.env, WORKBENCH_BACKEND: 'wasm', WORKBENCH_DATA_DIR: join(workDir, 'data', 'datasets'), ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const url = await new Promise<string>((done, fail) => {
@@ -90,12 +90,13 @@ export interface E2eSession {
 /**
  * Builds the renderer, starts serve mode and opens a page, all under a fresh temp folder named with
  * `prefix`; the page's uncaught errors and console errors go into `problems`, which tests assert empty.
+ * `env` adds to the serve process's environment.
  */
-export async function openWorkbench(prefix: string, problems: string[]): Promise<E2eSession> {
+export async function openWorkbench(prefix: string, problems: string[], env: Record<string, string> = {}): Promise<E2eSession> {
   const work = await mkdtemp(join(tmpdir(), prefix))
   await mkdir(ARTIFACTS, { recursive: true })
   await buildRenderer(join(work, 'renderer'))
-  const served = await startServe(join(work, 'renderer'), join(work, 'server'))
+  const served = await startServe(join(work, 'renderer'), join(work, 'server'), env)
   const browser = await launchChromium(join(work, 'profile'))
   const page = await browser.newPage()
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
