@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
 import { selectBackend } from '../src/engine/backend/select-backend'
 import { buildVgg } from '../src/engine/models/build-vgg'
-import { trainStep } from '../src/engine/train/trainer'
+import { trainStep } from '../src/engine/train/train-step'
 
 const { values } = parseArgs({
   options: { width: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, rows: { type: 'string' }, json: { type: 'boolean' } }

@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- [--json] [--widths 1,0.25] [--batch-size 64]`: images per second of VGG11-BN
- * training steps (forward, backward, SGD update) and inference at 32×32×3, after warm-up, on the
- * backend the engine picks. With --json prints exactly
+ * `npm run bench -- [--json] [--widths 1,0.25] [--batch-size 64] [--workers N]`: images per second of
+ * VGG11-BN training steps (forward, backward, SGD update) and inference at 32×32×3, after warm-up, on
+ * the backend the engine picks, with the trainer's own stepper (data-parallel over one worker thread
+ * per core on the CPU backends; `threads` in the report is that worker count). With --json prints exactly
  * `{ backend, device, threads, batchSize, results: [{ arch, width, trainImagesPerSecond, inferImagesPerSecond }] }`.
  * If PyTorch is importable, times the same step with bench/pytorch_vgg11.py and prints the ratio.
  * Then runs full-width training steps at batch 128 (issue 4: under 4 GB resident) and prints the
@@ -15,7 +16,8 @@ import { parseArgs } from 'node:util'
 import { selectBackend } from '../src/engine/backend/select-backend'
 import { buildVgg } from '../src/engine/models/build-vgg'
 import { forward } from '../src/engine/models/forward'
-import { trainStep } from '../src/engine/train/trainer'
+import { createStepper } from '../src/engine/train/trainer'
+import type { StepBatch } from '../src/engine/train/train-step'
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     widths: { type: 'string' },
     'batch-size': { type: 'string' },
     'min-seconds': { type: 'string' },
+    workers: { type: 'string' },
     'memory-check': { type: 'boolean', default: true }
   },
   allowNegative: true
@@ -34,46 +37,71 @@ const minSeconds = Number(values['min-seconds'] ?? 8)
 const SIZE = 32
 const CLASSES = 10
 
+const workersWanted = values.workers === undefined ? undefined : Number(values.workers)
+
 /** Runs `step` until minSeconds have passed (≥ 2 times) after `warmup` untimed runs; returns images/s. */
-function measure(step: () => void, warmup: number): number {
-  for (let i = 0; i < warmup; i++) step()
+async function measure(step: () => unknown, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await step()
   let steps = 0
   const start = performance.now()
   while (steps < 2 || performance.now() - start < minSeconds * 1000) {
-    step()
+    await step()
     steps++
   }
   return (steps * batchSize) / ((performance.now() - start) / 1000)
 }
 
-const info = await selectBackend()
-const results: { arch: string; width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] = []
-for (const width of widths) {
+/** The trainer's stepper for a fresh VGG11-BN; the caller disposes it. */
+async function stepperFor(width: number, batch: number) {
   const model = buildVgg({ arch: 'vgg11_bn', width, numClasses: CLASSES, seed: 1 })
   const optimizer = tf.train.momentum(0.01, 0.9)
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
-  const x = Float32Array.from({ length: batchSize * SIZE * SIZE * 3 }, () => Math.random() * 2 - 1)
-  const labels = Int32Array.from({ length: batchSize }, (_, i) => i % CLASSES)
-  const batch = { x, labels, count: batchSize }
-  const train = measure(() => trainStep(model, optimizer, variables, batch, SIZE, CLASSES, 5e-4), 2)
-  const input = tf.tensor4d(x, [batchSize, SIZE, SIZE, 3])
-  const infer = measure(() => tf.tidy(() => forward(model, input, false).dataSync()), 2)
+  const stepper = await createStepper({ model, optimizer, shape: { size: SIZE, numClasses: CLASSES }, weightDecay: 5e-4, workers: workersWanted, batchSize: batch })
+  return {
+    model,
+    stepper,
+    async dispose() {
+      await stepper.dispose()
+      optimizer.dispose()
+      model.dispose()
+    }
+  }
+}
+
+function randomBatch(count: number): StepBatch {
+  return {
+    x: Float32Array.from({ length: count * SIZE * SIZE * 3 }, () => Math.random() * 2 - 1),
+    labels: Int32Array.from({ length: count }, (_, i) => i % CLASSES),
+    count
+  }
+}
+
+const info = await selectBackend()
+const results: { arch: string; width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] = []
+let threads = 1
+for (const width of widths) {
+  const { model, stepper, dispose } = await stepperFor(width, batchSize)
+  threads = stepper.workers
+  const batch = randomBatch(batchSize)
+  const train = await measure(() => stepper.step(batch, 0.01), 2)
+  // Inference in this thread, as evaluation runs.
+  await stepper.sync()
+  const input = tf.tensor4d(batch.x, [batchSize, SIZE, SIZE, 3])
+  const infer = await measure(() => tf.tidy(() => forward(model, input, false).dataSync()), 2)
   input.dispose()
-  optimizer.dispose()
-  model.dispose()
+  await dispose()
   results.push({ arch: 'vgg11_bn', width, trainImagesPerSecond: round(train), inferImagesPerSecond: round(infer) })
   if (!values.json) process.stderr.write(`  width ${width}: train ${round(train)} img/s, infer ${round(infer)} img/s\n`)
 }
 
-const report = { backend: info.backend, device: info.device, threads: info.threads, batchSize, results }
+const report = { backend: info.backend, device: info.device, threads, batchSize, results }
 if (values.json) {
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
 } else {
-  console.log(`VGG11-BN, batch ${batchSize}, ${SIZE}×${SIZE}×3 — ${info.label}`)
+  console.log(`VGG11-BN, batch ${batchSize}, ${SIZE}×${SIZE}×3 — ${info.label}, training over ${threads} worker thread${threads === 1 ? '' : 's'}`)
   console.table(results.map((r) => ({ width: r.width, 'train img/s': r.trainImagesPerSecond, 'infer img/s': r.inferImagesPerSecond })))
   comparePyTorch(results)
 }
-const memoryLine = values['memory-check'] ? checkMemory() : `peak RSS ${gigabytes(peakRss())} GB (no batch-128 step: --no-memory-check)`
+const memoryLine = values['memory-check'] ? await checkMemory() : `peak RSS ${gigabytes(peakRss())} GB (no batch-128 step: --no-memory-check)`
 if (values.json) process.stderr.write(`${memoryLine}\n`)
 else console.log(memoryLine)
 
@@ -87,19 +115,14 @@ function gigabytes(bytes: number): string {
 }
 
 /** Two full-width VGG11-BN training steps at batch 128; returns the line that reports the peak RSS. */
-function checkMemory(): string {
+async function checkMemory(): Promise<string> {
   const big = 128
-  const model = buildVgg({ arch: 'vgg11_bn', width: 1, numClasses: CLASSES, seed: 1 })
-  const optimizer = tf.train.momentum(0.01, 0.9)
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
-  const batch = {
-    x: Float32Array.from({ length: big * SIZE * SIZE * 3 }, () => Math.random() * 2 - 1),
-    labels: Int32Array.from({ length: big }, (_, i) => i % CLASSES),
-    count: big
-  }
-  for (let i = 0; i < 2; i++) trainStep(model, optimizer, variables, batch, SIZE, CLASSES, 5e-4)
-  optimizer.dispose()
-  model.dispose()
+  const { stepper, dispose } = await stepperFor(1, big)
+  const batch = randomBatch(big)
+  for (let i = 0; i < 2; i++) await stepper.step(batch, 0.01)
+  await stepper.sync()
+  await dispose()
+  // Worker threads live in this process: its peak counts their memory too.
   const peak = peakRss()
   const verdict = peak < 4 * 2 ** 30 ? 'under' : 'OVER'
   return `peak RSS ${gigabytes(peak)} GB over the whole run, including 2 training steps of VGG11-BN width 1 at batch ${big} (${verdict} the 4 GB limit)`

@@ -10,6 +10,8 @@ import { addRecentProject, type SettingsStore } from '../engine/api/settings-sto
 import type { AppCommand, AppInfo, EngineStatus } from '../shared/contract'
 import trainerEntry from '../engine/process/trainer-entry?modulePath'
 import probeEntry from '../engine/api/backend-probe-entry?modulePath'
+import trainWorkerEntry from '../engine/train/parallel/train-worker-entry?modulePath'
+import { TRAIN_WORKER_ENTRY_ENV } from '../engine/train/parallel/worker-protocol'
 import { formatAboutDetail } from './about-text'
 import { buildAppMenuTemplate } from './app-menu'
 import { APP_ORIGIN, APP_SCHEME, APP_SCHEME_PRIVILEGES, createAppProtocolHandler } from './app-protocol'
@@ -48,7 +50,8 @@ function start(): void {
     host: 'electron',
     appVersion: app.getVersion(),
     runsDir: settings.get('runsDir') ?? join(app.getPath('userData'), 'runs'),
-    launchTrainer: () => forkUtilityProcess(trainerEntry, 'Transfer Workbench trainer'),
+    // The trainer starts its data-parallel worker threads on the built worker entry.
+    launchTrainer: () => forkUtilityProcess(trainerEntry, 'Transfer Workbench trainer', { ...process.env, [TRAIN_WORKER_ENTRY_ENV]: trainWorkerEntry }),
     launchProbe: () => forkUtilityProcess(probeEntry, 'Transfer Workbench backend probe'),
     settings
   })

@@ -26,7 +26,8 @@ import { dirname, join } from 'node:path'
  * the pool needs no more than that variable.
  */
 
-const require = createRequire(import.meta.url)
+// Not named `require`: electron-vite's ESM output declares its own at the top of every chunk.
+const requireHere = createRequire(import.meta.url)
 /** The pool emscripten creates at start-up (PTHREAD_POOL_SIZE in the wasm build); more cannot help. */
 export const MAX_WASM_THREADS = 8
 
@@ -38,20 +39,20 @@ export const MAX_WASM_THREADS = 8
 export function prepareWasmThreads(threads: number): () => void {
   if (!(threads > 1)) return () => undefined
   const count = Math.min(Math.floor(threads), MAX_WASM_THREADS)
-  const packageDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'))
+  const packageDir = dirname(requireHere.resolve('@tensorflow/tfjs-backend-wasm/package.json'))
   const out = join(packageDir, 'wasm-out')
   const mainScript = join(out, 'tfjs-backend-wasm-threaded-simd.js')
   // The worker script ships as a module exporting its text, in a template literal that turned the
   // script's escaped "\n" into real newlines; the loader escapes them again before use, as here.
-  const { wasmWorkerContents } = require(join(out, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string }
+  const { wasmWorkerContents } = requireHere(join(out, 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string }
   const workerCode = wasmWorkerContents.replace(/\n/g, '\\n')
 
-  const wasmPackage = require('@tensorflow/tfjs-backend-wasm') as { setThreadsCount(n: number): void }
+  const wasmPackage = requireHere('@tensorflow/tfjs-backend-wasm') as { setThreadsCount(n: number): void }
   wasmPackage.setThreadsCount(count)
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true)
 
-  const workerThreads = require('node:worker_threads') as { Worker: typeof import('node:worker_threads').Worker }
-  const os = require('node:os') as { cpus: () => import('node:os').CpuInfo[] }
+  const workerThreads = requireHere('node:worker_threads') as { Worker: typeof import('node:worker_threads').Worker }
+  const os = requireHere('node:os') as { cpus: () => import('node:os').CpuInfo[] }
   const NodeWorker = workerThreads.Worker
   class WasmPoolWorker extends NodeWorker {
     constructor(file: string | URL, options?: import('node:worker_threads').WorkerOptions) {
@@ -98,7 +99,7 @@ export function prepareWasmThreads(threads: number): () => void {
 
 /** The number of threads the wasm backend runs with (1 for the single-threaded build). */
 export function wasmThreadsCount(): number {
-  const wasmPackage = require('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }
+  const wasmPackage = requireHere('@tensorflow/tfjs-backend-wasm') as { getThreadsCount(): number }
   try {
     return Math.max(1, wasmPackage.getThreadsCount())
   } catch {

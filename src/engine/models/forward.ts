@@ -1,14 +1,19 @@
 import * as tf from '@tensorflow/tfjs'
+import { syncedBatchNormTraining, type ChannelSumReducer } from './synced-batch-norm'
 
 /**
  * Runs a sequential model layer by layer. In training mode only trainable layers run as in training:
  * a frozen batch norm uses its stored statistics (and does not update them), as a frozen layer should.
+ * With `batchNormReducer` (data-parallel training, where this call sees one shard of the batch), a
+ * training batch norm normalizes with the statistics of the whole batch.
  */
-export function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean): tf.Tensor {
+export function forward(model: tf.LayersModel, x: tf.Tensor, training: boolean, batchNormReducer?: ChannelSumReducer): tf.Tensor {
   let out = x
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue
-    out = layer.apply(out, { training: training && layer.trainable }) as tf.Tensor
+    const train = training && layer.trainable
+    if (train && batchNormReducer && layer.getClassName() === 'BatchNormalization') out = syncedBatchNormTraining(layer, out, batchNormReducer)
+    else out = layer.apply(out, { training: train }) as tf.Tensor
   }
   return out
 }

@@ -4,10 +4,12 @@ import type { TrainConfig } from '../../shared/train-config'
 import { makeBatch } from '../data/batches'
 import type { ImageSet } from '../data/dataset'
 import type { Normalization } from '../data/normalize'
-import { forward } from '../models/forward'
+import { currentBackend } from '../backend/select-backend'
 import { createRandom, deriveSeed, shuffleInPlace } from '../random'
-import { countCorrect, evaluate } from './evaluate'
+import { evaluate } from './evaluate'
+import { createDataParallelStepper, trainWorkerCount, type Stepper } from './parallel/data-parallel'
 import { learningRateAt } from './schedule'
+import { trainStep, type StepShape } from './train-step'
 
 /** The images a run trains and validates on (indices into the image sets). */
 export interface TrainData {
@@ -36,18 +38,19 @@ export interface TrainOptions {
   /** Cooperative cancel: checked before every batch; the run stops with its weights and metrics kept. */
   signal?: AbortSignal
   /** An optimizer with restored state (resume); by default a fresh SGD with momentum. Disposed at the end. */
-  optimizer?: tf.SGDOptimizer
+  optimizer?: tf.MomentumOptimizer
   /** Resume after this many completed epochs, with the best validation result so far. */
   resumeFrom?: { completedEpochs: number; bestValAcc: number | null; bestEpoch: number | null }
+  /** Worker threads sharing each batch; by default `trainWorkerCount` (one per core on the CPU backends). */
+  workers?: number
 }
 
 /**
  * Trains a model with SGD (momentum, L2 weight decay on every trainable weight, as PyTorch's SGD),
  * the configured schedule and augmentation. Returns when done or cancelled.
  */
-export async function train({ model, config, data, callbacks, signal, optimizer = createOptimizer(config), resumeFrom }: TrainOptions): Promise<TrainSummary> {
+export async function train({ model, config, data, callbacks, signal, optimizer = createOptimizer(config), resumeFrom, workers }: TrainOptions): Promise<TrainSummary> {
   const numClasses = data.classNames.length
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
   const trainIndices = Int32Array.from(data.train.indices)
   const batchesPerEpoch = Math.ceil(trainIndices.length / config.batchSize)
   if (batchesPerEpoch === 0) throw new Error('no training images: check the classes and the per-class cap')
@@ -60,8 +63,10 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
   let bestEpoch = resumeFrom?.bestEpoch ?? null
   let completedEpochs = resumeFrom?.completedEpochs ?? 0
   let status: TrainSummary['status'] = 'done'
+  let stepper: Stepper | undefined
 
   try {
+    stepper = await createStepper({ model, optimizer, shape: { size: data.size, numClasses }, weightDecay: config.weightDecay, workers, batchSize: config.batchSize })
     for (let epoch = completedEpochs + 1; epoch <= config.epochs && status === 'done'; epoch++) {
       const epochStart = performance.now()
       // Per-epoch generators derived from the seed: a resumed run replays the same order and crops.
@@ -77,10 +82,9 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
           break
         }
         lr = learningRateAt(config, epoch, b / batchesPerEpoch)
-        optimizer.setLearningRate(lr)
         const indices = trainIndices.subarray(b * config.batchSize, (b + 1) * config.batchSize)
         const batch = makeBatch(data.train.set, indices, data.size, data.normalization, config.augment, augmentRandom)
-        const { loss, correct } = trainStep(model, optimizer, variables, batch, data.size, numClasses, config.weightDecay)
+        const { loss, correct } = await stepper.step(batch, lr)
         lossSum += loss * batch.count
         correctSum += correct
         seen += batch.count
@@ -105,6 +109,7 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
       // A cancelled epoch is not recorded: `last/` stays at the last whole epoch, so a resume redoes this
       // one from its start and every epoch appears in the metrics exactly once, complete.
       if (status === 'cancelled') break
+      await stepper.sync()
       const trainTime = (performance.now() - epochStart) / 1000
       trainSeconds += trainTime
       trainedImages += seen
@@ -133,6 +138,8 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
         optimizer
       )
     }
+    // A cancelled epoch's batches count too, as they do in one thread.
+    if (status === 'cancelled') await stepper.sync()
     const test = data.test && data.test.indices.length > 0 ? evaluate(model, data.test.set, data.test.indices, evalOptions) : null
     return {
       status,
@@ -144,46 +151,37 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
       seconds: (performance.now() - runStart) / 1000
     }
   } finally {
+    await stepper?.dispose()
     optimizer.dispose()
+  }
+}
+
+/** This thread's stepper, or the data-parallel one when more than one worker is asked for or chosen. */
+export async function createStepper(options: {
+  model: tf.LayersModel
+  optimizer: tf.MomentumOptimizer
+  shape: StepShape
+  weightDecay: number
+  workers?: number
+  batchSize?: number
+}): Promise<Stepper> {
+  const backend = currentBackend()?.backend ?? (tf.getBackend() as 'wasm' | 'cpu')
+  const workers = options.workers ?? trainWorkerCount(backend, options.batchSize ?? 64)
+  if (workers > 1) return createDataParallelStepper({ ...options, workers, backend })
+  const { model, optimizer, shape, weightDecay } = options
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
+  return {
+    workers: 1,
+    async step(batch, lr) {
+      optimizer.setLearningRate(lr)
+      return trainStep(model, optimizer, variables, batch, shape.size, shape.numClasses, weightDecay)
+    },
+    sync: async () => undefined,
+    dispose: async () => undefined
   }
 }
 
 /** SGD with momentum as the config asks (PyTorch's form: v = μv + g; w −= lr·v). */
 export function createOptimizer(config: TrainConfig): tf.MomentumOptimizer {
   return tf.train.momentum(config.lr, config.momentum)
-}
-
-/**
- * One SGD step on one batch; returns the batch's mean loss and number of correct predictions.
- * Exported for the benchmark, which must time exactly the step training runs.
- */
-export function trainStep(
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  variables: tf.Variable[],
-  batch: { x: Float32Array; labels: Int32Array; count: number },
-  size: number,
-  numClasses: number,
-  weightDecay: number
-): { loss: number; correct: number } {
-  let correctTensor: tf.Scalar | undefined
-  const lossTensor = tf.tidy(() => {
-    const x = tf.tensor4d(batch.x, [batch.count, size, size, 3])
-    const labels = tf.tensor1d(batch.labels, 'int32')
-    const { value, grads } = tf.variableGrads(() => {
-      const logits = forward(model, x, true)
-      correctTensor = tf.keep(countCorrect(logits, labels))
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, numClasses), logits) as tf.Scalar
-    }, variables)
-    if (weightDecay > 0) {
-      // L2 decay folded into the gradient (PyTorch SGD's weight_decay), before momentum.
-      for (const v of variables) grads[v.name] = tf.add(grads[v.name], tf.mul(v, weightDecay))
-    }
-    optimizer.applyGradients(grads)
-    return value
-  })
-  const loss = (lossTensor.dataSync() as Float32Array)[0]
-  const correct = correctTensor ? (correctTensor.dataSync() as Float32Array)[0] : 0
-  tf.dispose([lossTensor, correctTensor as tf.Tensor])
-  return { loss, correct }
 }

@@ -1,0 +1,202 @@
+import * as tf from '@tensorflow/tfjs'
+import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
+import type { BackendName } from '../../backend/select-backend'
+import type { StepBatch, StepShape } from '../train-step'
+import { abortCollective, createCollectiveBuffer, type CollectiveLayout } from './collective'
+import { TRAIN_WORKER_ENTRY_ENV, type FromWorker, type ToWorker, type WeightData, type WorkerSetup } from './worker-protocol'
+
+/** `WORKBENCH_TRAIN_WORKERS`: how many worker threads share a batch (a number, or `auto`). */
+export const TRAIN_WORKERS_ENV = 'WORKBENCH_TRAIN_WORKERS'
+/** Below this many images per worker, the fixed cost of every op outweighs the split. */
+const MIN_IMAGES_PER_WORKER = 8
+const MAX_AUTO_WORKERS = 8
+
+/**
+ * How many workers train a batch. On the CPU backends (wasm runs one thread per instance) one per
+ * core, at most 8 and at least 8 images each; one on tfjs-node (it threads, or uses the GPU, itself).
+ */
+export function trainWorkerCount(backend: BackendName, batchSize: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[TRAIN_WORKERS_ENV]?.trim()
+  if (raw && raw !== 'auto') {
+    const n = Number(raw)
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${TRAIN_WORKERS_ENV}=${raw}: expected a whole number from 1 to 64, or auto`)
+    return n
+  }
+  if (backend === 'tensorflow') return 1
+  return Math.max(1, Math.min(availableParallelism(), MAX_AUTO_WORKERS, Math.floor(batchSize / MIN_IMAGES_PER_WORKER)))
+}
+
+/** Trains batches; the local stepper runs in this thread, the data-parallel one over worker threads. */
+export interface Stepper {
+  readonly workers: number
+  step(batch: StepBatch, lr: number): Promise<{ loss: number; correct: number }>
+  /** Copies the trained weights and optimizer state into this thread's model and optimizer. */
+  sync(): Promise<void>
+  dispose(): Promise<void>
+}
+
+export interface DataParallelOptions {
+  model: tf.LayersModel
+  optimizer: tf.MomentumOptimizer
+  shape: StepShape
+  weightDecay: number
+  workers: number
+  backend: BackendName
+}
+
+/**
+ * Starts one worker on the built entry (Electron sets its path), or on the TypeScript source through
+ * tsx's loader (CLI, serve mode, tests) by way of tsx-worker-bootstrap.mjs.
+ */
+function startWorker(workerData: WorkerSetup): Worker {
+  const env = { ...process.env, WORKBENCH_WASM_THREADS: '1' }
+  const fromEnv = process.env[TRAIN_WORKER_ENTRY_ENV]
+  if (fromEnv) return new Worker(fromEnv, { workerData, env })
+  const source = fileURLToPath(new URL('./train-worker-entry.ts', import.meta.url))
+  if (existsSync(source)) {
+    const bootstrap = new URL('./tsx-worker-bootstrap.mjs', import.meta.url)
+    return new Worker(bootstrap, { workerData: { ...workerData, tsEntry: pathToFileURL(source).href }, env })
+  }
+  const built = fileURLToPath(new URL('./train-worker-entry.js', import.meta.url))
+  if (existsSync(built)) return new Worker(built, { workerData, env })
+  throw new Error(`the training worker's entry was not found beside ${fileURLToPath(import.meta.url)}; set ${TRAIN_WORKER_ENTRY_ENV}`)
+}
+
+async function weightData(named: { name: string; tensor: tf.Tensor }[]): Promise<WeightData[]> {
+  return Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, data: Float32Array.from(await tensor.data()) })))
+}
+
+/**
+ * Sets a momentum optimizer's state. Its setWeights makes new accumulator variables without freeing
+ * the old ones (and its dispose() would free its momentum scalar too), so those are freed here.
+ */
+async function replaceOptimizerState(optimizer: tf.MomentumOptimizer, state: WeightData[]): Promise<void> {
+  const old = (optimizer as unknown as { accumulations: { variable: tf.Variable }[] }).accumulations ?? []
+  tf.dispose(old.map((a) => a.variable))
+  const tensors = state.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, 'float32') }))
+  await optimizer.setWeights(tensors)
+  // The new variables hold their own references.
+  tf.dispose(tensors.map((t) => t.tensor))
+}
+
+/**
+ * Starts `workers` threads, each with a replica of the model and optimizer, and splits every batch
+ * between them. The results equal training the whole batch in one thread, within float rounding:
+ * gradients are summed, batch norm sees the whole batch (models/synced-batch-norm.ts).
+ */
+export async function createDataParallelStepper(options: DataParallelOptions): Promise<Stepper> {
+  const { model, optimizer, workers } = options
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
+  const layout: CollectiveLayout = { workers, gradientElements: variables.reduce((n, v) => n + v.size, 0) }
+  const buffer = createCollectiveBuffer(layout)
+  const threads = Array.from({ length: workers }, (_, rank) => startWorker({ rank, buffer, layout, backend: options.backend }))
+
+  let failure: Error | undefined
+  let disposed = false
+  const waiting = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>()
+  const fail = (error: Error): void => {
+    failure ??= error
+    abortCollective(buffer)
+    for (const w of waiting.values()) w.reject(failure)
+    waiting.clear()
+  }
+  threads.forEach((thread, rank) => {
+    thread.on('message', (message: FromWorker) => {
+      const pending = waiting.get(rank)
+      waiting.delete(rank)
+      if (message.type === 'error') fail(new Error(`training worker ${rank}: ${message.message}`))
+      else pending?.resolve(message)
+    })
+    thread.on('error', (error) => fail(new Error(`training worker ${rank} crashed: ${error.message}`)))
+    thread.on('exit', (code) => {
+      if (!disposed) fail(new Error(`training worker ${rank} exited (code ${code})`))
+    })
+  })
+  /** Sends one message to a worker and waits for its answer (one outstanding message per worker). */
+  const ask = (rank: number, message: ToWorker, transfer: ArrayBuffer[] = []): Promise<FromWorker> => {
+    if (failure) return Promise.reject(failure)
+    return new Promise((resolve, reject) => {
+      waiting.set(rank, { resolve, reject })
+      ;(threads[rank] as Worker).postMessage(message, transfer)
+    })
+  }
+  const dispose = async (): Promise<void> => {
+    if (disposed) return
+    disposed = true
+    // Ask each worker to exit (it prints its profile if asked to); one that does not is terminated.
+    await Promise.all(
+      threads.map(async (thread) => {
+        const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()))
+        if (!failure) thread.postMessage({ type: 'close' } satisfies ToWorker)
+        const timer = setTimeout(() => void thread.terminate(), failure ? 0 : 5000)
+        await exited
+        clearTimeout(timer)
+      })
+    )
+  }
+
+  try {
+    const config = optimizer.getConfig() as { momentum: number; useNesterov: boolean }
+    const topology = model.toJSON(null, false) as object
+    const weights = model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[], data: Float32Array.from(w.read().dataSync() as Float32Array) }))
+    const named = await optimizer.getWeights()
+    const optimizerWeights = await weightData(named)
+    named[0]?.tensor.dispose()
+    const init = (): ToWorker => ({
+      type: 'init',
+      topology,
+      weights,
+      optimizerWeights,
+      variableNames: variables.map((v) => v.name),
+      momentum: config.momentum,
+      useNesterov: config.useNesterov,
+      size: options.shape.size,
+      numClasses: options.shape.numClasses,
+      weightDecay: options.weightDecay
+    })
+    await Promise.all(threads.map((_, rank) => ask(rank, init())))
+  } catch (error) {
+    await dispose()
+    throw error
+  }
+
+  const shardBounds = (count: number, rank: number): [number, number] => [Math.floor((rank * count) / workers), Math.floor(((rank + 1) * count) / workers)]
+  const pixels = options.shape.size * options.shape.size * 3
+
+  return {
+    workers,
+    async step(batch, lr) {
+      const replies = await Promise.all(
+        threads.map((_, rank) => {
+          let [start, end] = shardBounds(batch.count, rank)
+          // Fewer images than workers: a stand-in image that weighs nothing keeps every worker in step.
+          const weight: 0 | 1 = end > start ? 1 : 0
+          if (weight === 0) [start, end] = [0, 1]
+          const x = batch.x.slice(start * pixels, end * pixels)
+          const labels = batch.labels.slice(start, end)
+          return ask(rank, { type: 'step', x, labels, count: end - start, total: batch.count, weight, lr }, [x.buffer, labels.buffer])
+        })
+      )
+      let loss = 0
+      let correct = 0
+      for (const reply of replies) {
+        if (reply.type !== 'stepped') throw new Error(`training worker answered ${reply.type} to a step`)
+        loss += reply.loss
+        correct += reply.correct
+      }
+      return { loss, correct }
+    },
+    async sync() {
+      const reply = await ask(0, { type: 'read-state' })
+      if (reply.type !== 'state') throw new Error(`training worker answered ${reply.type} to read-state`)
+      const values = reply.weights.map((w) => tf.tensor(w.data, w.shape, 'float32'))
+      model.setWeights(values)
+      tf.dispose(values)
+      await replaceOptimizerState(optimizer, reply.optimizerWeights)
+    },
+    dispose
+  }
+}
