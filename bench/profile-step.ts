@@ -1,6 +1,8 @@
 /**
- * `npx tsx bench/profile-step.ts [--width 0.25] [--batch-size 64] [--steps 5] [--rows 25] [--json]`:
+ * `npx tsx bench/profile-step.ts [--width 0.25] [--batch-size 64] [--steps 5] [--rows 25] [--worker] [--json]`:
  * where the time of a VGG11-BN training step goes, by kernel (tf.profile), summed over kernel names.
+ * `--worker` profiles what one data-parallel worker computes on its shard (batch-size images): the
+ * forward and backward pass with synced batch norm (here a one-worker exchange), without the update.
  * Profiles several steps and reports each kernel's median per-step time, so that a step in which the
  * process was descheduled (the development machine is shared and busy) does not decide the table.
  * Nested entries (`…__op`, e.g. fusedConv2d__op around FusedConv2D) are listed but not counted in
@@ -10,10 +12,10 @@ import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
 import { selectBackend } from '../src/engine/backend/select-backend'
 import { buildVgg } from '../src/engine/models/build-vgg'
-import { trainStep } from '../src/engine/train/train-step'
+import { lossAndGradients, trainStep } from '../src/engine/train/train-step'
 
 const { values } = parseArgs({
-  options: { width: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, rows: { type: 'string' }, json: { type: 'boolean' } }
+  options: { width: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, rows: { type: 'string' }, json: { type: 'boolean' }, worker: { type: 'boolean' } }
 })
 const width = Number(values.width ?? 0.25)
 const batchSize = Number(values['batch-size'] ?? 64)
@@ -28,7 +30,15 @@ const batch = {
   labels: Int32Array.from({ length: batchSize }, (_, i) => i % 10),
   count: batchSize
 }
-const step = (): void => void trainStep(model, optimizer, variables, batch, 32, 10, 5e-4)
+const oneWorker = { allReduceSmall: (v: ArrayLike<number>) => Float64Array.from(v) }
+const step = values.worker
+  ? (): void =>
+      tf.tidy(() => {
+        const shard = lossAndGradients(model, variables, batch, { size: 32, numClasses: 10 }, { lossScale: 0.5, reducer: oneWorker })
+        for (const g of Object.values(shard.grads)) g.dataSync()
+        shard.correct.dispose()
+      })
+  : (): void => void trainStep(model, optimizer, variables, batch, 32, 10, 5e-4)
 step()
 step()
 
@@ -63,6 +73,6 @@ const table = kernels
 if (values.json) {
   process.stdout.write(`${JSON.stringify({ backend: info.label, width, batchSize, steps, wallMs: median(walls), kernelMs: total, kernels: table }, null, 2)}\n`)
 } else {
-  console.log(`${info.label} · VGG11-BN width ${width} batch ${batchSize}: median of ${steps} steps ${median(walls).toFixed(0)} ms wall, ${total.toFixed(0)} ms in kernels`)
+  console.log(`${info.label} · VGG11-BN width ${width} batch ${batchSize}${values.worker ? ' (one worker\'s shard, no update)' : ''}: median of ${steps} steps ${median(walls).toFixed(0)} ms wall, ${total.toFixed(0)} ms in kernels`)
   console.table(table)
 }

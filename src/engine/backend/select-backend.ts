@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { availableParallelism } from 'node:os'
 import { classifyImportError, explainCpuOnlyTensorflow, type GpuProblem } from './gpu-diagnosis'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
+import { registerWasmIdentity } from './wasm-identity'
 import { registerWasmMatMul } from './wasm-matmul'
 import { registerBatchNormGradient } from './batch-norm-gradient'
 import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad'
@@ -79,6 +80,7 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
   registerBatchNormGradient()
   registerWasmReductions()
   registerWasmMaxPoolGrad()
+  registerWasmIdentity()
   const label = `CPU · wasm, ${threads} thread${threads === 1 ? '' : 's'}`
   return (selected = { backend: 'wasm', device: 'cpu', label, threads, gpuProblem, notes: [] })
 }
