@@ -73,6 +73,9 @@ function conv2dBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Tens
   const { top, left } = info.padInfo
   // Huge pads with large strides can make the forward pass read only padding: the gradient is zero.
   if (extentH <= top || extentW <= left) return zeros(wasm, filterShape)
+  if (info.inChannels <= FEW_CHANNELS && info.strideHeight === 1 && info.strideWidth === 1 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+    return filterGradientAsMatMul(wasm, x, dy, filterShape, top, left)
+  }
   const pads = { top, bottom: extentH - top - info.inHeight, left, right: extentW - left - info.inWidth }
   return withScratch(wasm, (temp) => {
     const xT = temp(run(wasm, 'Transpose', { x }, { perm: [3, 1, 2, 0] }))
@@ -81,6 +84,56 @@ function conv2dBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Tens
     const dilations2 = [info.strideHeight, info.strideWidth]
     const grad = temp(convWithSignedPads(wasm, xT, dyT, strides2, dilations2, pads, temp)) // [C, fh, fw, outC]
     return run(wasm, 'Transpose', { x: grad }, { perm: [1, 2, 0, 3] })
+  })
+}
+
+/** Input channels up to which the filter gradient is a matrix product (RGB images: the first layer). */
+const FEW_CHANNELS = 4
+
+/**
+ * At stride 1 and no dilation, dW as one matrix product: with P the image patches (im2col for the
+ * M = N·outH·outW output positions, built transposed in JS) and dy as [M, outC], dW = Pᵀ·dy, already
+ * in [fh, fw, C, outC] order. For an RGB input this takes 3.9 ms where the convolution below took
+ * 5.5 (32×32×3 → 16, batch 32); with more channels, building Pᵀ costs more than it saves.
+ */
+function filterGradientAsMatMul(wasm: BackendWasm, x: TensorInfo, dy: TensorInfo, filterShape: Shape4, top: number, left: number): TensorInfo {
+  const [n, inH, inW, channels] = x.shape as Shape4
+  const [, outH, outW, outC] = dy.shape as Shape4
+  const [fh, fw] = filterShape
+  const taps = fh * fw * channels
+  const positions = n * outH * outW
+  return withScratch(wasm, (temp) => {
+    // Pᵀ directly, [fh·fw·C, M]: the product then needs no transpose of a big operand.
+    const patchesT = temp(wasm.makeOutput([1, taps, positions], 'float32'))
+    // Views after makeOutput: an allocation may grow (and so replace) wasm's memory.
+    const src = heapF32(wasm, x)
+    const dst = heapF32(wasm, patchesT)
+    for (let i = 0; i < fh; i++) {
+      for (let j = 0; j < fw; j++) {
+        // Output columns whose input column is inside the image; the rest stay zero (padding).
+        const x0 = Math.max(0, left - j)
+        const x1 = Math.min(outW, inW + left - j)
+        for (let c = 0; c < channels; c++) {
+          let o = ((i * fw + j) * channels + c) * positions
+          for (let b = 0; b < n; b++) {
+            for (let y = 0; y < outH; y++, o += outW) {
+              const row = y + i - top
+              if (row < 0 || row >= inH) {
+                dst.fill(0, o, o + outW)
+                continue
+              }
+              if (x0 > 0) dst.fill(0, o, o + x0)
+              if (x1 < outW) dst.fill(0, o + Math.max(x0, x1), o + outW)
+              let from = ((b * inH + row) * inW + (x0 + j - left)) * channels + c
+              for (let xo = x0; xo < x1; xo++, from += channels) dst[o + xo] = src[from] as number
+            }
+          }
+        }
+      }
+    }
+    const dyMatrix = { dataId: dy.dataId, shape: [1, positions, outC], dtype: dy.dtype }
+    const product = temp(run(wasm, 'BatchMatMul', { a: patchesT, b: dyMatrix }, { transposeA: false, transposeB: false }))
+    return run(wasm, 'Reshape', { x: product }, { shape: filterShape })
   })
 }
 

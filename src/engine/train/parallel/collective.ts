@@ -18,6 +18,8 @@ const CONTROL_WORDS = 4
 /** Waits are sliced so an abort (or a dead peer) is noticed; a barrier that waits this long is broken. */
 const WAIT_SLICE_MS = 1000
 const BARRIER_TIMEOUT_MS = 10 * 60 * 1000
+/** Loads of the generation word before sleeping (a few tens of microseconds). */
+const SPIN_CHECKS = 20_000
 
 /** Channel sums exchanged per batch-norm call: 1 count + 2 × channels ≤ 1 + 2 × 4096. */
 export const MAX_SMALL_VALUES = 8192 + 1
@@ -81,6 +83,8 @@ export class Collective {
       return
     }
     const start = performance.now()
+    // Spin briefly first: the others usually arrive within microseconds, and a futex wake-up costs more.
+    for (let i = 0; i < SPIN_CHECKS && Atomics.load(this.control, GENERATION) === generation; i++);
     const deadline = Date.now() + BARRIER_TIMEOUT_MS
     while (Atomics.load(this.control, GENERATION) === generation) {
       if (Atomics.load(this.control, ABORTED) !== 0) throw new CollectiveAbortedError('another training worker failed')
