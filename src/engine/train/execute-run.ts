@@ -17,6 +17,7 @@ import { writeJsonAtomic } from '../project/atomic-files'
 import { appendMetrics, truncateMetrics } from '../project/metrics-log'
 import { METRICS_FILE, RUN_FILE } from '../project/project-store'
 import { copyCheckpoint, copyWeights, loadCheckpoint, loadOptimizerInto, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from './checkpoint'
+import { trainWorkerCount } from './parallel/data-parallel'
 import { createOptimizer, train, type TrainData } from './trainer'
 
 export interface ExecuteOptions {
@@ -72,12 +73,15 @@ export async function executeRun(dir: string, planned: RunRecord, emit: (event: 
     if (!resumeFrom) await truncateMetrics(metricsFile, 0)
     else emit({ type: 'status', phase: 'training', message: `resuming after epoch ${resumeFrom.completedEpochs}` })
 
-    emit({ type: 'status', phase: 'training', message: `training on ${backend.label}` })
+    // Decided here, once, so the message says what train() will do.
+    const workers = trainWorkerCount(backend.backend, config.batchSize)
+    emit({ type: 'status', phase: 'training', message: `training on ${backend.label}${workers > 1 ? ` · ${workers} worker threads` : ''}` })
     let pendingLines: Promise<void> = Promise.resolve()
     const previousSeconds = record.seconds
     const summary = await train({
       model,
       config,
+      workers,
       data,
       optimizer,
       resumeFrom,
