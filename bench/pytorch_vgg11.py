@@ -45,7 +45,10 @@ def main() -> None:
     parser.add_argument('--widths', default='1,0.25')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--min-seconds', type=float, default=8)
+    parser.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (default: leave torch\'s own choice)')
     args = parser.parse_args()
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     results = []
     for width in [float(w) for w in args.widths.split(',')]:
         model = vgg11_bn(width, 10)

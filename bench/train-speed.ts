@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { execFileSync } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { selectBackend } from '../src/engine/backend/select-backend'
@@ -149,21 +150,28 @@ function comparePyTorch(ours: typeof results): void {
     return
   }
   const script = fileURLToPath(new URL('./pytorch_vgg11.py', import.meta.url))
-  const out = execFileSync(python, [script, '--json', '--widths', widths.join(','), '--batch-size', String(batchSize), '--min-seconds', String(minSeconds)], {
-    encoding: 'utf8'
-  })
-  const torch = JSON.parse(out) as { threads: number; results: { width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] }
-  console.log(`PyTorch reference (${torch.threads} threads):`)
-  console.table(
-    torch.results.map((t) => {
-      const mine = ours.find((r) => r.width === t.width)
-      return {
-        width: t.width,
-        'torch train img/s': t.trainImagesPerSecond,
-        'torch infer img/s': t.inferImagesPerSecond,
-        'train ratio (ours/torch)': mine ? round(mine.trainImagesPerSecond / t.trainImagesPerSecond * 100) / 100 : null,
-        'infer ratio (ours/torch)': mine ? round(mine.inferImagesPerSecond / t.inferImagesPerSecond * 100) / 100 : null
-      }
-    })
-  )
+  // PyTorch's own thread choice first (Debian's build picks 1 here), then one thread per core, as a
+  // user who calls torch.set_num_threads would run it: both are fair comparisons, and both are shown.
+  const cores = availableParallelism()
+  let defaultThreads: number | undefined
+  for (const threads of [0, cores]) {
+    if (threads !== 0 && threads === defaultThreads) break
+    const args = [script, '--json', '--widths', widths.join(','), '--batch-size', String(batchSize), '--min-seconds', String(minSeconds), '--threads', String(threads)]
+    const torch = JSON.parse(execFileSync(python, args, { encoding: 'utf8' })) as { threads: number; results: { width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] }
+    defaultThreads ??= torch.threads
+    console.log(threads === 0 ? `PyTorch reference, its default ${torch.threads} thread(s):` : `PyTorch with torch.set_num_threads(${torch.threads}):`)
+    console.table(
+      torch.results.map((t) => {
+        const mine = ours.find((r) => r.width === t.width)
+        const ratio = (a: number | undefined, b: number): number | null => (a === undefined ? null : Number((a / b).toFixed(2)))
+        return {
+          width: t.width,
+          'torch train img/s': t.trainImagesPerSecond,
+          'torch infer img/s': t.inferImagesPerSecond,
+          'train ratio (ours/torch)': ratio(mine?.trainImagesPerSecond, t.trainImagesPerSecond),
+          'infer ratio (ours/torch)': ratio(mine?.inferImagesPerSecond, t.inferImagesPerSecond)
+        }
+      })
+    )
+  }
 }
