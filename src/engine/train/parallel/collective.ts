@@ -32,6 +32,10 @@ export interface CollectiveLayout {
 
 export class CollectiveAbortedError extends Error {
   override name = 'CollectiveAbortedError'
+  /** True when another worker (or the coordinator) gave up first: this is a consequence, not the cause. */
+  constructor(message: string, readonly byPeer: boolean) {
+    super(message)
+  }
 }
 
 /** Bytes of the shared buffer for a layout. */
@@ -87,8 +91,8 @@ export class Collective {
     for (let i = 0; i < SPIN_CHECKS && Atomics.load(this.control, GENERATION) === generation; i++);
     const deadline = Date.now() + BARRIER_TIMEOUT_MS
     while (Atomics.load(this.control, GENERATION) === generation) {
-      if (Atomics.load(this.control, ABORTED) !== 0) throw new CollectiveAbortedError('another training worker failed')
-      if (Date.now() > deadline) throw new CollectiveAbortedError(`a training worker did not reach the barrier in ${BARRIER_TIMEOUT_MS / 60_000} minutes`)
+      if (Atomics.load(this.control, ABORTED) !== 0) throw new CollectiveAbortedError('another training worker failed', true)
+      if (Date.now() > deadline) throw new CollectiveAbortedError(`a training worker did not reach the barrier in ${BARRIER_TIMEOUT_MS / 60_000} minutes`, false)
       Atomics.wait(this.control, GENERATION, generation, WAIT_SLICE_MS)
     }
     this.waitedMs += performance.now() - start

@@ -96,6 +96,7 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
 
   let failure: Error | undefined
   let disposed = false
+  const exited = new Set<number>()
   const waiting = new Map<number, { resolve: (m: FromWorker) => void; reject: (e: Error) => void }>()
   const fail = (error: Error): void => {
     failure ??= error
@@ -105,6 +106,8 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
   }
   threads.forEach((thread, rank) => {
     thread.on('message', (message: FromWorker) => {
+      // A worker stopped by another's failure waits for that failure's own report, which says why.
+      if (message.type === 'error' && message.byPeer) return
       const pending = waiting.get(rank)
       waiting.delete(rank)
       if (message.type === 'error') fail(new Error(`training worker ${rank}: ${message.message}`))
@@ -112,6 +115,7 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
     })
     thread.on('error', (error) => fail(new Error(`training worker ${rank} crashed: ${error.message}`)))
     thread.on('exit', (code) => {
+      exited.add(rank)
       if (!disposed) fail(new Error(`training worker ${rank} exited (code ${code})`))
     })
   })
@@ -128,11 +132,12 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
     disposed = true
     // Ask each worker to exit (it prints its profile if asked to); one that does not is terminated.
     await Promise.all(
-      threads.map(async (thread) => {
-        const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()))
+      threads.map(async (thread, rank) => {
+        if (exited.has(rank)) return
+        const gone = new Promise<void>((resolve) => thread.once('exit', () => resolve()))
         if (!failure) thread.postMessage({ type: 'close' } satisfies ToWorker)
         const timer = setTimeout(() => void thread.terminate(), failure ? 0 : 5000)
-        await exited
+        await gone
         clearTimeout(timer)
       })
     )

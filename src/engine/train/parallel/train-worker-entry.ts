@@ -12,7 +12,7 @@ import { selectBackend } from '../../backend/select-backend'
 import { BACKEND, heapF32 } from '../../backend/wasm-kernel-utils'
 import type { ChannelSumReducer } from '../../models/synced-batch-norm'
 import { lossAndGradients } from '../train-step'
-import { Collective } from './collective'
+import { Collective, CollectiveAbortedError } from './collective'
 import { momentumUpdate } from './momentum-update'
 import type { FromWorker, ToWorker, WeightData, WorkerSetup } from './worker-protocol'
 
@@ -179,7 +179,8 @@ port.on('message', (message: ToWorker) => {
     } catch (error) {
       // Wake the other workers (they throw too) instead of leaving them at a barrier.
       collective.abort()
-      post({ type: 'error', message: (error as Error).message ?? String(error), stack: (error as Error).stack })
+      const byPeer = error instanceof CollectiveAbortedError && error.byPeer
+      post({ type: 'error', message: (error as Error).message ?? String(error), stack: (error as Error).stack, byPeer })
     }
   })()
 })

@@ -60,4 +60,5 @@ export type FromWorker =
   | { type: 'ready' }
   | { type: 'stepped'; loss: number; correct: number }
   | { type: 'state'; weights: WeightData[]; optimizerWeights: WeightData[] }
-  | { type: 'error'; message: string; stack?: string }
+  /** `byPeer`: this worker stopped because another failed first (whose own error says why). */
+  | { type: 'error'; message: string; stack?: string; byPeer?: boolean }
