@@ -69,6 +69,7 @@ vi.mock('../../src/main/electron-settings-store', async () => {
 })
 vi.mock('../../src/engine/process/trainer-entry?modulePath', () => ({ default: '/built/trainer-entry.js' }))
 vi.mock('../../src/engine/api/backend-probe-entry?modulePath', () => ({ default: '/built/backend-probe-entry.js' }))
+vi.mock('../../src/engine/train/parallel/train-worker-entry?modulePath', () => ({ default: '/built/train-worker-entry.js' }))
 
 async function startMain(gotLock = true): Promise<void> {
   state.gotLock = gotLock

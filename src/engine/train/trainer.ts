@@ -9,7 +9,7 @@ import { createRandom, deriveSeed, shuffleInPlace } from '../random'
 import { evaluate } from './evaluate'
 import { createDataParallelStepper, trainWorkerCount, type Stepper } from './parallel/data-parallel'
 import { learningRateAt } from './schedule'
-import { trainStep, type StepShape } from './train-step'
+import { trainStep, type StepBatch, type StepShape } from './train-step'
 
 /** The images a run trains and validates on (indices into the image sets). */
 export interface TrainData {
@@ -76,15 +76,21 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
       let correctSum = 0
       let seen = 0
       let lr = config.lr
+      const batchAt = (b: number): StepBatch =>
+        makeBatch(data.train.set, trainIndices.subarray(b * config.batchSize, (b + 1) * config.batchSize), data.size, data.normalization, config.augment, augmentRandom)
+      let next = batchAt(0)
       for (let b = 0; b < batchesPerEpoch; b++) {
         if (signal?.aborted) {
           status = 'cancelled'
           break
         }
         lr = learningRateAt(config, epoch, b / batchesPerEpoch)
-        const indices = trainIndices.subarray(b * config.batchSize, (b + 1) * config.batchSize)
-        const batch = makeBatch(data.train.set, indices, data.size, data.normalization, config.augment, augmentRandom)
-        const { loss, correct } = await stepper.step(batch, lr)
+        const batch = next
+        const stepped = stepper.step(batch, lr)
+        // While worker threads train on this batch, this thread makes the next (in the same order, so
+        // the same random crops and flips). With one thread the step has already run: no overlap then.
+        if (b + 1 < batchesPerEpoch) next = batchAt(b + 1)
+        const { loss, correct } = await stepped
         lossSum += loss * batch.count
         correctSum += correct
         seen += batch.count
