@@ -75,10 +75,11 @@ describe.skipIf(!HAVE_CIFAR)('a VGG11-BN trained briefly on real CIFAR-10 images
     }
     // He-normal noise puts a third of its energy in the smooth part; measured 0.30 here.
     expect(median(atInit)).toBeLessThan(0.45)
-    // Measured 0.78 with 6 edge-like and 4 colour-like filters (seed 8, same settings); margins for the seed.
+    // Measured over three runs (dropout masks are unseeded): median 0.76–0.78, edge-like 6–12,
+    // colour-like 1–4, together 9–14 of 16. Asserted with margin below the lowest seen.
     expect(median(added)).toBeGreaterThan(0.6)
-    expect(edges(added)).toBeGreaterThanOrEqual(2)
-    expect(colours(added)).toBeGreaterThanOrEqual(2)
+    expect(edges(added)).toBeGreaterThanOrEqual(3)
+    expect(colours(added)).toBeGreaterThanOrEqual(1)
     expect(edges(added) + colours(added)).toBeGreaterThanOrEqual(7)
     // The trained filters themselves carry their initial noise too, but are smoother than it.
     expect(median(atEnd)).toBeGreaterThan(median(atInit) + 0.05)
