@@ -13,7 +13,7 @@ const noTf = pattern(['@tensorflow/*'], 'tfjs belongs in src/engine.')
 const restrict = (files, patterns) => ({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } })
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'workbench-runs/**'] },
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'workbench-runs/**', 'test-results/**', '.scratch/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
