@@ -41,7 +41,7 @@ export interface EngineStatus {
 export interface EngineBackend {
   backend: 'tensorflow' | 'wasm' | 'cpu'
   device: 'gpu' | 'cpu'
-  /** e.g. "GPU · tensorflow" or "CPU · wasm, 1 thread". */
+  /** e.g. "GPU · tensorflow" or "CPU · wasm, 2 training threads". */
   label: string
   threads: number
   /** Why no GPU is used, and what to do about it. */

@@ -75,7 +75,7 @@ describe.skipIf(!haveChromium)('the workbench in Chromium', () => {
   it('creates a project, drags classes into two groups, and sets n by clicking the network picture', async () => {
     await page.goto(served?.url ?? '')
     // The backend is always visible once the engine has found it.
-    await page.getByTestId('backend').getByText(/CPU · wasm, \d+ thread/).waitFor({ timeout: 120_000 })
+    await page.getByTestId('backend').getByText(/CPU · wasm, \d+ training thread/).waitFor({ timeout: 120_000 })
     await shot('home-start-light-1280x800')
 
     await page.getByTestId('new-name').fill('E2E study')

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { availableParallelism } from 'node:os'
 import { classifyImportError, explainCpuOnlyTensorflow, type GpuProblem } from './gpu-diagnosis'
+import { trainWorkerCount } from '../train/parallel/data-parallel'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
 import { registerWasmIdentity } from './wasm-identity'
 import { registerWasmMatMul } from './wasm-matmul'
@@ -16,7 +17,7 @@ export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu
 export interface BackendInfo {
   backend: BackendName
   device: 'gpu' | 'cpu'
-  /** Human-readable, e.g. "GPU · tensorflow" or "CPU · wasm, 1 thread". */
+  /** Human-readable, e.g. "GPU · tensorflow" or "CPU · wasm, 2 training threads". */
   label: string
   threads: number
   /** Set when no GPU is used: why, and what to do about it. */
@@ -27,6 +28,8 @@ export interface BackendInfo {
 
 /** The environment variable that forces a backend. */
 export const BACKEND_ENV = 'WORKBENCH_BACKEND'
+/** The batch size the reported training thread count assumes (the default; tiny batches use fewer). */
+const TYPICAL_BATCH = 64
 
 /**
  * The environment variable that sets the wasm backend's thread count (default 1: the single-threaded
@@ -61,7 +64,7 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
       backend: 'cpu',
       device: 'cpu',
       label: 'CPU · cpu (pure JS)',
-      threads: 1,
+      threads: trainWorkerCount('cpu', TYPICAL_BATCH),
       gpuProblem,
       notes: ['The pure-JS cpu backend is far too slow to train convnets; use it only to check results.']
     })
@@ -81,8 +84,11 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
   registerWasmReductions()
   registerWasmMaxPoolGrad()
   registerWasmIdentity()
-  const label = `CPU · wasm, ${threads} thread${threads === 1 ? '' : 's'}`
-  return (selected = { backend: 'wasm', device: 'cpu', label, threads, gpuProblem, notes: [] })
+  // Training runs data-parallel over worker threads, each with a single-threaded wasm instance.
+  const training = trainWorkerCount('wasm', TYPICAL_BATCH)
+  const label = `CPU · wasm, ${training} training thread${training === 1 ? '' : 's'}`
+  const notes = threads > 1 ? [`wasm's threaded build runs with ${threads} threads in this process (evaluation); training workers use one each.`] : []
+  return (selected = { backend: 'wasm', device: 'cpu', label, threads: training, gpuProblem, notes })
 }
 
 /** The backend chosen so far in this process, if any. */

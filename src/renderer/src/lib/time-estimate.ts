@@ -7,9 +7,13 @@ import type { EngineBackend } from '../../../shared/contract'
 import type { RunRecord } from '../../../shared/project'
 import type { TrainConfig } from '../../../shared/train-config'
 
-/** Measured on a 2-core CPU, wasm backend, VGG11-BN at 32×32 (img/s at width 1, and the exponent of 1/width). */
-const WASM_IMAGES_PER_SECOND_AT_WIDTH_1 = 9
-const WIDTH_EXPONENT = 1.6
+/**
+ * Measured on a 2-core CPU, wasm backend, VGG11-BN at 32×32, batch 64, two data-parallel training
+ * threads: 28–34 img/s at width 1, 320–380 at ¼, 470–515 at ⅛. Per thread at width 1, and the
+ * exponent of 1/width that fits them roughly (small widths pay a fixed cost per op).
+ */
+const WASM_IMAGES_PER_SECOND_AT_WIDTH_1 = 15
+const WIDTH_EXPONENT = 1.5
 /** A rough GPU figure for width 1 until a run has measured it (a mid-range card, 32×32). */
 const GPU_IMAGES_PER_SECOND_AT_WIDTH_1 = 1500
 /** Relative cost of the conv stacks (FLOPs relative to VGG11). */

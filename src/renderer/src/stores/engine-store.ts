@@ -52,7 +52,7 @@ export const useEngineStore = defineStore('engine', () => {
     }
   }
 
-  /** "CPU · wasm, 1 thread", or what is known so far. */
+  /** "CPU · wasm, 2 training threads", or what is known so far. */
   const backendLabel = computed(() => {
     const s = status.value
     if (!s) return connection.value === 'failed' ? 'engine not reachable' : 'connecting…'
