@@ -5,18 +5,13 @@ import { join } from 'node:path'
 import type { EpochMetrics } from '../../shared/metrics'
 import type { RunRecord } from '../../shared/project'
 import type { TrainEvent } from '../../shared/train-request'
-import { isFrozenVariant } from '../../shared/transfer'
 import { selectBackend } from '../backend/select-backend'
 import { prepareTrainingData } from '../data/prepare-training-data'
-import { buildVgg } from '../models/build-vgg'
-import { listWeightLayers } from '../models/layer-names'
-import { transferLayers } from '../models/transfer'
-import { parseArch, type ArchId } from '../models/vgg-config'
-import { deriveSeed } from '../random'
 import { writeJsonAtomic } from '../project/atomic-files'
 import { appendMetrics, truncateMetrics } from '../project/metrics-log'
 import { METRICS_FILE, RUN_FILE } from '../project/project-store'
 import { copyCheckpoint, copyWeights, loadCheckpoint, loadOptimizerInto, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from './checkpoint'
+import { buildInitialModel } from './initial-model'
 import { trainWorkerCount } from './parallel/data-parallel'
 import { createOptimizer, train, type TrainData } from './trainer'
 
@@ -57,15 +52,7 @@ export async function executeRun(dir: string, planned: RunRecord, emit: (event: 
     record = { ...record, classes: data.classNames, notes }
 
     emit({ type: 'status', phase: 'building-model', message: describeRun(planned) })
-    model = buildVgg({
-      arch: config.arch as ArchId,
-      width: config.width,
-      numClasses: data.classNames.length,
-      inputSize: config.inputSize,
-      dropout: config.dropout,
-      seed: deriveSeed(config.seed, `init:${planned.id}`)
-    })
-    if (planned.kind === 'transfer') await applyTransfer(model, planned, options.sourceDir)
+    model = await buildInitialModel(planned, { numClasses: data.classNames.length, sourceDir: options.sourceDir })
 
     const metricsFile = join(dir, METRICS_FILE)
     const optimizer = createOptimizer(config)
@@ -123,22 +110,6 @@ export async function executeRun(dir: string, planned: RunRecord, emit: (event: 
     throw error
   } finally {
     model?.dispose()
-  }
-}
-
-/** Copies layers 1…n from the source run's best weights, freezing them for AnB/BnB. */
-async function applyTransfer(model: tf.LayersModel, planned: RunRecord, sourceDir: string | undefined): Promise<void> {
-  if (!sourceDir || planned.n === null || planned.variant === null) {
-    throw new Error(`run ${planned.id}: a transfer run needs its source run (${planned.sourceRunId ?? 'none'}), n and a variant`)
-  }
-  const bestDir = join(sourceDir, 'best')
-  if (!existsSync(join(bestDir, 'model.json'))) throw new Error(`run ${planned.id}: source run ${planned.sourceRunId} has no best weights (${bestDir})`)
-  const source = await loadCheckpoint(bestDir)
-  try {
-    const names = listWeightLayers(parseArch(planned.config.arch).depth).map((l) => l.name)
-    transferLayers(source.model, model, names, planned.n, isFrozenVariant(planned.variant))
-  } finally {
-    source.model.dispose()
   }
 }
 

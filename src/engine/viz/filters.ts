@@ -49,6 +49,18 @@ export function filterGridFromKernel(layerName: string, kernel: WeightArray, opt
   }
 }
 
+/**
+ * What training changed in a kernel: trained − initial, element by element, as a kernel of the same
+ * shape (so it draws like one: filterGridFromKernel).
+ * @throws Error when the two kernels differ in shape
+ */
+export function kernelChange(layerName: string, trained: WeightArray, initial: WeightArray): WeightArray {
+  if (trained.shape.join('×') !== initial.shape.join('×')) {
+    throw new Error(`layer '${layerName}': the trained kernel is ${trained.shape.join('×')}, the initial one ${initial.shape.join('×')}`)
+  }
+  return { shape: [...trained.shape], values: trained.values.map((v, i) => v - initial.values[i]) }
+}
+
 function readFilter(kernel: WeightArray, f: number, mode: FilterMode, shownInputs: number): FilterView {
   const [kh, kw, inputs, outputs] = kernel.shape
   const at = (y: number, x: number, c: number): number => kernel.values[((y * kw + x) * inputs + c) * outputs + f]

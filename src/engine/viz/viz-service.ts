@@ -7,7 +7,6 @@ import type {
   ConfusionMatrix,
   ConfusionRequest,
   FilterGrid,
-  FiltersRequest,
   HistogramsRequest,
   LayerComparison,
   ModelComparison,
@@ -23,16 +22,19 @@ import type {
   VizRunRef,
   WeightHistogram
 } from '../../shared/viz'
+import type { FiltersCallRequest } from '../../shared/viz-calls'
 import { activationMaps, renderActivationsPng } from './activations'
 import { compareLayer, compareModels, renderComparisonPng, transferContextOf } from './compare'
-import { filterGrid, renderFilterPng } from './filters'
+import { filterGrid, filterGridFromKernel, kernelChange, renderFilterPng } from './filters'
 import { renderHistogramsPng, weightHistogram } from './histograms'
+import { InitialKernelCache } from './initial-kernels'
 import { imageBytes, readImageDataUrl, readImageFile } from './image-input'
 import { rgbDataUrl } from './png'
 import { renderCellImagesPng, renderConfusionPng, renderPredictionPng } from './prediction-figures'
 import { cellImages, confusionMatrix, predictImage, runPredictions } from './predictions'
 import { listVizLayers, resolveVizLayer, RunModelCache, type RunModel } from './run-model'
 import { loadRunSplit, type RunSplit } from './run-split'
+import { readKernel } from './weights'
 import { runTopActivations, topImagesForChannel } from './top-images'
 import { renderTopImagesPng, topImagePixels } from './top-images-figure'
 
@@ -55,15 +57,18 @@ export interface VizJobOptions {
  */
 export class VizService {
   private readonly models: RunModelCache
+  private readonly initialKernels: InitialKernelCache
   private split: { key: string; data: Promise<RunSplit> } | undefined
 
   constructor(options: { modelCapacity?: number } = {}) {
     this.models = new RunModelCache(options.modelCapacity ?? 2)
+    this.initialKernels = new InitialKernelCache(options.modelCapacity ?? 2)
   }
 
   /** Frees the cached models and split. */
   dispose(): void {
     this.models.dispose()
+    this.initialKernels.dispose()
     this.split = undefined
   }
 
@@ -92,11 +97,18 @@ export class VizService {
     })
   }
 
-  /** A conv layer's filters. */
-  filters(request: FiltersRequest): Promise<VizResult<FilterGrid>> {
+  /** A conv layer's filters, or with `relativeTo: 'init'` what training changed in them (trained − initial kernel). */
+  filters(request: FiltersCallRequest): Promise<VizResult<FilterGrid>> {
+    const relativeTo = request.relativeTo
+    if (relativeTo !== undefined && relativeTo !== 'init') return Promise.reject(new Error(`relativeTo: '${String(relativeTo)}' is not 'init' (the run's initial weights)`))
     return this.withRun(request, async (run) => {
-      const grid = filterGrid(run.model, convName(run, request.layer), request)
-      const title = `${run.runId} · ${grid.layer} (${grid.label}) · ${grid.filters.length} filters ${grid.kernelSize.join('×')}, ${grid.mode}`
+      const layer = convName(run, request.layer)
+      let grid: FilterGrid
+      if (relativeTo === 'init') {
+        const initial = await this.initialKernels.kernel(request.projectDir, run, layer)
+        grid = filterGridFromKernel(layer, kernelChange(layer, readKernel(run.model, layer), initial), request)
+      } else grid = filterGrid(run.model, layer, request)
+      const title = `${run.runId} · ${grid.layer} (${grid.label}) · ${grid.filters.length} filters ${grid.kernelSize.join('×')}, ${grid.mode}${relativeTo === 'init' ? ' · change since initialization' : ''}`
       return { data: grid, renderPng: () => renderFilterPng(grid, title) }
     })
   }
