@@ -69,6 +69,24 @@ describe('cli viz', () => {
     expect(grid.filters.every((f) => f.tiles.length === 4)).toBe(true)
   })
 
+  it('viz filters --since-init draws what training changed: zero (mid-grey) where AnB froze the layer', async () => {
+    const out = join(ARTIFACTS, 'cli-filters-since-init.png')
+    const base = await viz(['filters', '--project', project.dir, '--run', project.base.id, '--layer', 'conv 1-1', '--since-init', '--out', out])
+    expect(base.stderr).toContain(`wrote ${out}`)
+    expect(base.code).toBe(0)
+    expect(base.stdout).toMatch(/block1_conv1 \(conv 1-1\) · 8 filters 3×3, rgb · change since initialization/)
+    // Same layout as the weights' picture.
+    const meta = await sharp(out).metadata()
+    expect([meta.format, meta.height]).toEqual(['png', 22 + 3 * 48 + 4 * 3])
+    const changed = JSON.parse((await viz(['filters', '--project', project.dir, '--run', project.base.id, '--layer', 'conv 1-1', '--since-init', '--json'])).stdout) as FilterGrid
+    const weights = JSON.parse((await viz(['filters', '--project', project.dir, '--run', project.base.id, '--layer', 'conv 1-1', '--json'])).stdout) as FilterGrid
+    expect(changed.filters.every((f) => f.norm > 0)).toBe(true)
+    const total = (g: FilterGrid): number => Math.hypot(...g.filters.map((f) => f.norm))
+    expect(total(changed)).toBeLessThan(total(weights))
+    const frozen = JSON.parse((await viz(['filters', '--project', project.dir, '--run', project.transfer.id, '--layer', 'conv 2-1', '--since-init', '--json'])).stdout) as FilterGrid
+    expect(frozen.filters.every((f) => f.norm === 0 && f.min === 0 && f.max === 0)).toBe(true)
+  })
+
   it('viz activations --image FILE --maps 6 draws the input and six maps in one row', async () => {
     const out = join(ARTIFACTS, 'cli-activations.png')
     const args = ['activations', '--project', project.dir, '--run', project.transfer.id, '--layer', 'block1_conv1', '--image', image, '--maps', '6']

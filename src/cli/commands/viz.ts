@@ -10,6 +10,7 @@ import { listFlag, numberFlag, UsageError } from '../args'
 export const VIZ_USAGE = `usage: cli viz <what> --project DIR --run RUNID [--checkpoint best|last] [--out FILE.png] [--json]
   what: layers
         filters     --layer NAME [--mode rgb|mean|channels] [--max-filters N] [--input-channels N] [--scale N]
+                    [--since-init]   (trained − initial kernels: what training added to the random start)
         histograms  [--layer NAME,…] [--bins 50]
         activations --layer NAME (--image FILE | --val-index I) [--maps 6|all] [--channels 0,5,…] [--per-map]
         top-images  --layer NAME --channel C [--k 9] [--split val|test] [--score max|mean]
@@ -30,6 +31,7 @@ const OPTIONS = {
   'max-filters': { type: 'string' },
   'input-channels': { type: 'string' },
   scale: { type: 'string' },
+  'since-init': { type: 'boolean' },
   bins: { type: 'string' },
   image: { type: 'string' },
   'val-index': { type: 'string' },
@@ -103,11 +105,12 @@ const HANDLERS: Record<string, (flags: Flags, ref: VizRunRef, service: VizServic
       layer: required(flags.layer, 'layer'),
       mode: flags.mode as FilterMode | undefined,
       maxFilters: numberFlag('max-filters', flags['max-filters']),
-      maxInputChannels: numberFlag('input-channels', flags['input-channels'])
+      maxInputChannels: numberFlag('input-channels', flags['input-channels']),
+      ...(flags['since-init'] ? { relativeTo: 'init' as const } : {})
     })
     const grid = result.data
     const scale = numberFlag('scale', flags.scale)
-    const title = `${ref.runId} · ${grid.layer} (${grid.label}) · ${grid.filters.length} filters ${grid.kernelSize.join('×')}, ${grid.mode}`
+    const title = `${ref.runId} · ${grid.layer} (${grid.label}) · ${grid.filters.length} filters ${grid.kernelSize.join('×')}, ${grid.mode}${flags['since-init'] ? ' · change since initialization' : ''}`
     return { data: grid, renderPng: scale ? () => renderFilterPng(grid, title, { scale }) : result.renderPng, summary: title }
   },
 
