@@ -1,7 +1,7 @@
 /**
  * Collective operations for data-parallel training across worker threads, over one SharedArrayBuffer:
- * a barrier, an all-reduce of small float64 vectors (batch-norm channel sums), and an all-reduce of
- * the gradients (float32, one region per worker).
+ * a barrier, an all-reduce of small float64 vectors (batch-norm channel sums), and one float32
+ * gradient region per worker, which every worker reads whole to sum (momentum-update.ts).
  *
  * Every worker sums the contributions in rank order, so all of them hold bit-identical results and
  * apply bit-identical updates: their weights never drift apart, and no weights are ever exchanged.
