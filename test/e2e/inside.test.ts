@@ -160,6 +160,43 @@ describe.skipIf(!haveChromium)('the Inside view in Chromium', () => {
     expect(await expectPngDownload('activations-png')).toMatch(/^activations-/)
   }, 300_000)
 
+  it('filters: "Change since initialization" shows trained − initial kernels, zero where AnB froze the layer', async () => {
+    const transfer = runs.find((r) => r.kind === 'transfer')!
+    const baseA = runs.find((r) => r.kind === 'base' && r.to === 'A')!
+    await openTab('filters')
+    await page.getByTestId('inside-layer').selectOption('block1_conv1')
+    await page.getByTestId('filters-grid').waitFor({ timeout: 120_000 })
+    /** Each shown filter's norm, as its tile's tooltip gives it. */
+    const norms = (): Promise<string[]> =>
+      page.getByTestId('filters-grid').locator('figure').evaluateAll((els) => els.map((el) => /norm (\S+)$/.exec(el.getAttribute('title') ?? '')?.[1] ?? '?'))
+    const shown = (what: 'init' | 'weights') => page.locator(`[data-testid="filters-view"][data-relative-to="${what}"]`).waitFor({ timeout: 120_000 })
+    expect(await norms()).not.toContain('0')
+
+    await page.getByTestId('filters-since-init').click()
+    expect(await attr('filters-since-init', 'aria-checked')).toBe('true')
+    expect(await attr('filters-weights', 'aria-checked')).toBe('false')
+    await page.getByTestId('filters-since-init-note').getByText(/random initial weights/).waitFor()
+    await shown('init')
+    // AnB froze conv 1-1: copied from the base and never trained, so no change at all.
+    expect(await norms()).toEqual(['0', '0', '0', '0'])
+    await shot('demo-filters-since-init-frozen-light-1280x800')
+
+    // The base trained it: every filter changed; same grid format, exported the same way.
+    await page.getByTestId('inside-run').selectOption(baseA.id)
+    await expect.poll(norms, { timeout: 120_000 }).not.toContain('0')
+    await shown('init')
+    expect(Number(await attr('filters-grid', 'data-filters'))).toBe(4)
+    expect(Number(await attr('filters-grid', 'data-tiles'))).toBe(4)
+    await shot('demo-filters-since-init-light-1280x800')
+    expect(await expectPngDownload('filters-png')).toMatch(/^filters-.*block1_conv1.*since-init\.png$/)
+
+    await page.getByTestId('filters-weights').click()
+    await page.getByTestId('inside-run').selectOption(transfer.id)
+    await shown('weights')
+    await expect.poll(norms, { timeout: 120_000 }).not.toContain('0')
+    expect(problems).toEqual([])
+  }, 300_000)
+
   it('compares the transferred model with its base: frozen layers identical, re-initialized ones changed', async () => {
     await openTab('compare')
     await page.getByTestId('compare-table').waitFor({ timeout: 120_000 })
