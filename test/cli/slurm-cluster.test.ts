@@ -3,45 +3,27 @@
  * arrays, a failing task and its cancelled dependents, resubmission of only what is not done, cancel
  * of a running task and its resumption. Skipped, saying why, where Slurm is not installed.
  */
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readdir, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cancelProject } from '../../src/engine/slurm/cancel'
 import type { ProjectStatus } from '../../src/engine/slurm/status'
 import type { SubmitResult } from '../../src/engine/slurm/submit'
 import { readMetrics } from '../../src/engine/project/metrics-log'
 import { listRuns } from '../../src/engine/project/project-store'
+import { clusterCli, slurmTaskLogs } from '../engine/slurm/helpers/cluster-cli'
 import { NODE_NAME, slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../engine/slurm/helpers/slurm-cluster'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const SKIP = slurmSkipReason()
 if (SKIP) console.warn(`skipping the real-Slurm tests: ${SKIP}`)
 
 let cluster: SlurmCluster | undefined
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), ...args], {
-      cwd: ROOT,
-      // sbatch exports this environment to the tasks: the wasm backend and this cluster's SLURM_CONF.
-      env: { ...process.env, ...cluster?.env, WORKBENCH_BACKEND: 'wasm' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
 async function status(project: string): Promise<ProjectStatus> {
-  const result = await cli(['status', '--project', project, '--json'])
+  const result = await clusterCli(cluster, ['status', '--project', project, '--json'])
   expect(result.code, result.stderr).toBe(0)
   return JSON.parse(result.stdout) as ProjectStatus
 }
@@ -57,15 +39,6 @@ async function settle(project: string, timeoutMs: number): Promise<ProjectStatus
   }
 }
 
-/** Every array task's log of a project, for failure messages. */
-async function taskLogs(project: string): Promise<string> {
-  const out: string[] = []
-  for (const submission of await readdir(join(project, 'slurm')).catch(() => [] as string[])) {
-    const dir = join(project, 'slurm', submission, 'logs')
-    for (const file of await readdir(dir).catch(() => [] as string[])) out.push(`--- ${submission}/${file}\n${await readFile(join(dir, file), 'utf8')}`)
-  }
-  return out.join('\n')
-}
 
 const TINY = ['--dataset', 'demo', '--group', 'A=0,1,2', '--group', 'B=3,4,5', '--width', '0.0625', '--train-per-class', '16', '--epochs', '1']
 
@@ -81,7 +54,7 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
     const project = await mkdtemp(join(tmpdir(), 'wb-slurm-sweep-'))
     // Base task 1 fails once (exit 3) before the CLI starts, as a broken node would.
     const failOnce = `if [ "\${SLURM_JOB_NAME##*-}" = base ] && [ "$SLURM_ARRAY_TASK_ID" = 1 ] && mkdir ${project}/.failed-once 2>/dev/null; then echo 'failing on purpose' >&2; exit 3; fi`
-    const sweep = await cli(['sweep', '--project', project, ...TINY, '--transfer', 'A:B', '--variants', 'AnB,BnB', '--n', '1,5',
+    const sweep = await clusterCli(cluster, ['sweep', '--project', project, ...TINY, '--transfer', 'A:B', '--variants', 'AnB,BnB', '--n', '1,5',
       '--executor', 'slurm', '--max-parallel', '2', '--cpus-per-task', '1', '--time', '10', '--task-setup', failOnce, '--json'])
     expect(sweep.code, sweep.stderr).toBe(0)
     const first = JSON.parse(sweep.stdout) as SubmitResult
@@ -96,7 +69,7 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
     expect(failed).toMatchObject({ id: baseArray?.runIds[1], jobId: `${baseArray?.jobId}_1`, exitCode: 3 })
     expect(afterFailure.rows.filter((r) => r.state === 'cancelled').every((r) => r.detail === 'cancelled: DependencyNeverSatisfied')).toBe(true)
 
-    const resume = await cli(['resume', '--project', project, '--executor', 'slurm', '--json'])
+    const resume = await clusterCli(cluster, ['resume', '--project', project, '--executor', 'slurm', '--json'])
     expect(resume.code, resume.stderr).toBe(0)
     const second = JSON.parse(resume.stdout) as SubmitResult
     expect(second.done).toEqual([baseArray?.runIds[0]])
@@ -122,9 +95,9 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
 
     // The results equal a local sweep's in form: the same runs (ids are content hashes), the same columns and files.
     const local = await mkdtemp(join(tmpdir(), 'wb-local-sweep-'))
-    const localSweep = await cli(['sweep', '--project', local, ...TINY, '--transfer', 'A:B', '--variants', 'AnB,BnB', '--n', '1,5', '--json'])
+    const localSweep = await clusterCli(cluster, ['sweep', '--project', local, ...TINY, '--transfer', 'A:B', '--variants', 'AnB,BnB', '--n', '1,5', '--json'])
     expect(localSweep.code, localSweep.stderr).toBe(0)
-    const slurmReport = JSON.parse((await cli(['report', '--project', project, '--json'])).stdout) as { runs: Record<string, unknown>[] }
+    const slurmReport = JSON.parse((await clusterCli(cluster, ['report', '--project', project, '--json'])).stdout) as { runs: Record<string, unknown>[] }
     const localReport = JSON.parse(localSweep.stdout) as { runs: Record<string, unknown>[] }
     expect(slurmReport.runs.map((r) => r.id).sort()).toEqual(localReport.runs.map((r) => r.id).sort())
     expect(slurmReport.runs.map((r) => Object.keys(r).join())).toEqual(localReport.runs.map((r) => Object.keys(r).join()))
@@ -135,7 +108,7 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
 
   it('cancel stops a running task (its run saved as interrupted), resume continues it from its last epoch', async () => {
     const project = await mkdtemp(join(tmpdir(), 'wb-slurm-cancel-'))
-    const sweep = await cli(['sweep', '--project', project, '--dataset', 'demo', '--group', 'A=0,1,2', '--width', '0.0625', '--train-per-class', '48', '--batch-size', '16', '--epochs', '12',
+    const sweep = await clusterCli(cluster, ['sweep', '--project', project, '--dataset', 'demo', '--group', 'A=0,1,2', '--width', '0.0625', '--train-per-class', '48', '--batch-size', '16', '--epochs', '12',
       '--executor', 'slurm', '--cpus-per-task', '1'])
     expect(sweep.code, sweep.stderr).toBe(0)
     const [run] = await listRuns(project)
@@ -158,7 +131,7 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
     expect(row?.epochs).toBeLessThan(12)
     console.log(`cancelled after epoch ${row?.epochs} of 12`)
 
-    const resume = await cli(['resume', '--project', project, '--executor', 'slurm'])
+    const resume = await clusterCli(cluster, ['resume', '--project', project, '--executor', 'slurm'])
     expect(resume.code, resume.stderr).toBe(0)
     // Under load slurmctld may list the new job a moment after sbatch returns; until then the folder
     // still says interrupted. Wait to see it picked up before waiting for it to finish.
@@ -168,7 +141,7 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
       await new Promise((r) => setTimeout(r, 250))
     }
     const final = await settle(project, 150_000)
-    expect(final.counts.done, `${JSON.stringify(final.rows)}\n${await taskLogs(project)}`).toBe(1)
+    expect(final.counts.done, `${JSON.stringify(final.rows)}\n${await slurmTaskLogs(project)}`).toBe(1)
     const epochs = (await readMetrics(metricsFile)).filter((m) => m.type === 'epoch').map((m) => m.epoch)
     expect(epochs).toEqual(Array.from({ length: 12 }, (_, i) => i + 1))
     const [done] = await listRuns(project)
@@ -179,7 +152,7 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
     for (let i = 0; i < 120 && (cluster as SlurmCluster).command('squeue', ['--noheader', '--format=%A']).stdout.trim() !== ''; i++) {
       await new Promise((r) => setTimeout(r, 250))
     }
-    const again = await cli(['cancel', '--project', project])
+    const again = await clusterCli(cluster, ['cancel', '--project', project])
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toContain('no queued or running jobs')
   }, 300_000)

@@ -1,12 +1,12 @@
-import { spawn } from 'node:child_process'
-import { readdir, readFile, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
+import { clusterCli, slurmTaskLogs } from '../engine/slurm/helpers/cluster-cli'
 import { NODE_NAME, slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../engine/slurm/helpers/slurm-cluster'
 import { makeSweepProject } from '../engine/slurm/helpers/sweep-project'
-import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, ROOT, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
 
 // The run monitor following a sweep on a real single-node Slurm (started by the test, see
 // slurm-cluster.ts): the tiny AnB/BnB sweep (2 bases, 4 transfers) submitted with
@@ -47,32 +47,7 @@ afterAll(async () => {
 
 const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `slurm-${name}.png`), fullPage: true })
 
-/** The CLI with the cluster's SLURM_CONF; sbatch hands this environment on to the array tasks. */
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...cluster?.env, WORKBENCH_BACKEND: 'wasm' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
 
-/** Every array task's log, for failure messages. */
-async function taskLogs(): Promise<string> {
-  const out: string[] = []
-  for (const submission of await readdir(join(project, 'slurm')).catch(() => [] as string[])) {
-    const dir = join(project, 'slurm', submission, 'logs')
-    for (const file of await readdir(dir).catch(() => [] as string[])) out.push(`--- ${submission}/${file}\n${await readFile(join(dir, file), 'utf8')}`)
-  }
-  return out.join('\n')
-}
 
 interface PanelRow {
   id: string
@@ -129,7 +104,7 @@ describe.skipIf(SKIP !== undefined)('the run monitor on a real Slurm cluster', (
     await page.waitForTimeout(1500)
     expect(await page.getByTestId('cluster-panel').count()).toBe(0)
 
-    const submit = await cli(['resume', '--project', project, '--executor', 'slurm', '--cpus-per-task', '1', '--time', '10', '--json'])
+    const submit = await clusterCli(cluster, ['resume', '--project', project, '--executor', 'slurm', '--cpus-per-task', '1', '--time', '10', '--json'])
     expect(submit.code, submit.stderr).toBe(0)
     const submission = (JSON.parse(submit.stdout) as { submission: { arrays: { phase: string; jobId: string; runIds: string[] }[] } }).submission
     expect(submission.arrays.map((a) => [a.phase, a.runIds.length])).toEqual([['base', 2], ['transfer', 4]])
@@ -176,8 +151,8 @@ describe.skipIf(SKIP !== undefined)('the run monitor on a real Slurm cluster', (
       }
       if (screen.done === 6) break
       const broken = screen.rows.filter((r) => ['failed', 'cancelled', 'interrupted'].includes(r.state))
-      if (broken.length > 0) throw new Error(`runs did not finish: ${JSON.stringify(broken)}\n${await taskLogs()}`)
-      if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(screen)}\n${await cluster?.logs()}\n${await taskLogs()}`)
+      if (broken.length > 0) throw new Error(`runs did not finish: ${JSON.stringify(broken)}\n${await slurmTaskLogs(project)}`)
+      if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(screen)}\n${await cluster?.logs()}\n${await slurmTaskLogs(project)}`)
       await page.waitForTimeout(250)
       screen = await readScreen()
     }

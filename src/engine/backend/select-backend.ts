@@ -19,7 +19,10 @@ export interface BackendInfo {
   device: 'gpu' | 'cpu'
   /** Human-readable, e.g. "GPU · tensorflow" or "CPU · wasm, 2 training threads". */
   label: string
+  /** Threads training uses: data-parallel workers on the CPU backends (at the default batch size). */
   threads: number
+  /** Threads of this process's own wasm instance (WORKBENCH_WASM_THREADS); 1 elsewhere. */
+  wasmThreads?: number
   /** Set when no GPU is used: why, and what to do about it. */
   gpuProblem?: GpuProblem
   /** Anything else worth saying (e.g. that the pure-JS backend is too slow to train). */
@@ -88,7 +91,7 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
   const training = trainWorkerCount('wasm', TYPICAL_BATCH)
   const label = `CPU · wasm, ${training} training thread${training === 1 ? '' : 's'}`
   const notes = threads > 1 ? [`wasm's threaded build runs with ${threads} threads in this process (evaluation); training workers use one each.`] : []
-  return (selected = { backend: 'wasm', device: 'cpu', label, threads: training, gpuProblem, notes })
+  return (selected = { backend: 'wasm', device: 'cpu', label, threads: training, wasmThreads: threads, gpuProblem, notes })
 }
 
 /** The backend chosen so far in this process, if any. */
