@@ -22,15 +22,6 @@ import type {
   WeightHistogram
 } from './viz'
 
-/**
- * The filters request with what the kernels are drawn relative to. `init`: the run's initial weights,
- * so the grid shows trained − initial kernel, what training added on top of the random initialization
- * (first-layer filters of a briefly trained network keep much of their initial noise). Same grid format.
- */
-export interface FiltersCallRequest extends FiltersRequest {
-  relativeTo?: 'init'
-}
-
 /** A request as the UI sends it: the server fills in the open project's folder. */
 type InProject<T> = Omit<T, 'projectDir'>
 
@@ -38,7 +29,7 @@ type InProject<T> = Omit<T, 'projectDir'>
 export interface VizCalls {
   layers: [InProject<VizRunRef>, VizLayerInfo[]]
   splitImages: [InProject<SplitImagesRequest>, SplitImagesPage]
-  filters: [InProject<FiltersCallRequest>, FilterGrid]
+  filters: [InProject<FiltersRequest>, FilterGrid]
   histograms: [InProject<HistogramsRequest>, WeightHistogram[]]
   activations: [InProject<ActivationsRequest>, ActivationMaps]
   topImages: [InProject<TopImagesRequest>, TopImages]

@@ -271,6 +271,12 @@ export interface FiltersRequest extends VizRunRef {
   mode?: FilterMode
   maxFilters?: number
   maxInputChannels?: number
+  /**
+   * 'init': the grid shows trained − initial kernel, what training added on top of the random
+   * initialization (first-layer filters of a briefly trained network keep much of their initial
+   * noise). Same grid format.
+   */
+  relativeTo?: 'init'
 }
 
 export interface HistogramsRequest extends VizRunRef {

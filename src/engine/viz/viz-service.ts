@@ -7,6 +7,7 @@ import type {
   ConfusionMatrix,
   ConfusionRequest,
   FilterGrid,
+  FiltersRequest,
   HistogramsRequest,
   LayerComparison,
   ModelComparison,
@@ -22,7 +23,6 @@ import type {
   VizRunRef,
   WeightHistogram
 } from '../../shared/viz'
-import type { FiltersCallRequest } from '../../shared/viz-calls'
 import { activationMaps, renderActivationsPng } from './activations'
 import { compareLayer, compareModels, renderComparisonPng, transferContextOf } from './compare'
 import { filterGrid, filterGridFromKernel, kernelChange, renderFilterPng } from './filters'
@@ -98,7 +98,7 @@ export class VizService {
   }
 
   /** A conv layer's filters, or with `relativeTo: 'init'` what training changed in them (trained − initial kernel). */
-  filters(request: FiltersCallRequest): Promise<VizResult<FilterGrid>> {
+  filters(request: FiltersRequest): Promise<VizResult<FilterGrid>> {
     const relativeTo = request.relativeTo
     if (relativeTo !== undefined && relativeTo !== 'init') return Promise.reject(new Error(`relativeTo: '${String(relativeTo)}' is not 'init' (the run's initial weights)`))
     return this.withRun(request, async (run) => {
