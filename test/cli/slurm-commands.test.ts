@@ -1,29 +1,17 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { runCli, type CliResult } from '../helpers/run-cli'
 import { submitProject } from '../../src/engine/slurm/submit'
 import { executorFrom, launcherFrom, slurmOptionsFrom } from '../../src/cli/slurm-flags'
 import { FakeSlurm } from '../engine/slurm/helpers/fake-slurm'
 import { makeSweepProject } from '../engine/slurm/helpers/sweep-project'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
 /** Runs the CLI with a PATH that holds no Slurm command, as on a laptop. */
-async function cliWithoutSlurm(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const emptyBin = await mkdtemp(join(tmpdir(), 'wb-nobin-'))
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), ...args], { cwd: ROOT, env: { ...process.env, PATH: emptyBin }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
+async function cliWithoutSlurm(args: string[]): Promise<CliResult> {
+  return runCli(args, { env: { PATH: await mkdtemp(join(tmpdir(), 'wb-nobin-')) } })
 }
 
 describe('Slurm flags', () => {

@@ -1,38 +1,16 @@
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { runCli, type CliResult } from '../helpers/run-cli'
 import { readMetrics } from '../../src/engine/project/metrics-log'
 import { readRun } from '../../src/engine/project/project-store'
 import { planProject } from '../../src/engine/train/sweep'
 import { makeSweepProject } from '../engine/slurm/helpers/sweep-project'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
-interface Exit {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
 /** Runs `cli run-one` as an array task would; `whileRunning` may signal it (SIGTERM, as Slurm does). */
-function runOne(args: string[], env: Record<string, string>, whileRunning?: (kill: () => void) => Promise<void>): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'run-one', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, WORKBENCH_BACKEND: 'wasm', ...env },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-    void whileRunning?.(() => child.kill('SIGTERM'))
-  })
+function runOne(args: string[], env: Record<string, string>, whileRunning?: (kill: () => void) => Promise<void>): Promise<CliResult> {
+  return runCli(['run-one', ...args], { env: { WORKBENCH_BACKEND: 'wasm', ...env }, whileRunning: (child) => whileRunning?.(() => child.kill('SIGTERM')) })
 }
 
 const slurmEnv = (arrayJob: string, node: string): Record<string, string> => ({ SLURM_JOB_ID: String(Number(arrayJob) + 1), SLURM_ARRAY_JOB_ID: arrayJob, SLURM_ARRAY_TASK_ID: '0', SLURMD_NODENAME: node })

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { runCli, type CliResult } from '../helpers/run-cli'
 import { selectBackend } from '../../src/engine/backend/select-backend'
 import { DEMO_CLASS_NAMES } from '../../src/engine/data/demo-dataset'
 import { imageBytes } from '../../src/engine/viz/image-input'
@@ -16,21 +16,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const ARTIFACTS = join(ROOT, 'test-results', 'viz')
 
 /** Runs `cli viz …` in a child process (as `npm run cli -- viz …` does). */
-function viz(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'viz', ...args], {
-      cwd: ROOT,
-      env: { ...process.env, WORKBENCH_BACKEND: 'wasm' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    child.stderr.on('data', (d) => (stderr += d))
-    child.on('error', reject)
-    child.on('exit', (code) => resolve({ code, stdout, stderr }))
-  })
-}
+const viz = (args: string[]): Promise<CliResult> => runCli(['viz', ...args], { env: { WORKBENCH_BACKEND: 'wasm' } })
 
 let project: TrainedProject
 let image: string
