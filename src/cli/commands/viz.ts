@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { selectBackend } from '../../engine/backend/select-backend'
-import { renderFilterPng } from '../../engine/viz/filters'
+import { filterGridTitle, renderFilterPng } from '../../engine/viz/filters'
 import { VizService } from '../../engine/viz/viz-service'
 import type { FilterMode, VizImageSource, VizProgress, VizRunRef } from '../../shared/viz'
 import { listFlag, numberFlag, UsageError } from '../args'
@@ -110,7 +110,7 @@ const HANDLERS: Record<string, (flags: Flags, ref: VizRunRef, service: VizServic
     })
     const grid = result.data
     const scale = numberFlag('scale', flags.scale)
-    const title = `${ref.runId} · ${grid.layer} (${grid.label}) · ${grid.filters.length} filters ${grid.kernelSize.join('×')}, ${grid.mode}${flags['since-init'] ? ' · change since initialization' : ''}`
+    const title = filterGridTitle(ref.runId, grid, flags['since-init'] ? 'init' : undefined)
     return { data: grid, renderPng: scale ? () => renderFilterPng(grid, title, { scale }) : result.renderPng, summary: title }
   },
 

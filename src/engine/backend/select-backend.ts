@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { availableParallelism } from 'node:os'
 import { classifyImportError, explainCpuOnlyTensorflow, type GpuProblem } from './gpu-diagnosis'
-import { trainWorkerCount } from '../train/parallel/data-parallel'
+import { trainWorkerCount } from '../train/parallel/worker-count'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
 import { registerWasmIdentity } from './wasm-identity'
 import { registerWasmMatMul } from './wasm-matmul'

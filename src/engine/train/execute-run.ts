@@ -12,7 +12,7 @@ import { appendMetrics, truncateMetrics } from '../project/metrics-log'
 import { METRICS_FILE, RUN_FILE } from '../project/project-store'
 import { copyCheckpoint, copyWeights, loadCheckpoint, loadOptimizerInto, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from './checkpoint'
 import { buildInitialModel } from './initial-model'
-import { trainWorkerCount } from './parallel/data-parallel'
+import { trainWorkerCount } from './parallel/worker-count'
 import { createOptimizer, train, type TrainData } from './trainer'
 
 export interface ExecuteOptions {

@@ -140,6 +140,12 @@ export function renderFilterGrid(grid: FilterGrid, options: FilterRenderOptions 
   return raster
 }
 
+/** The title line of a filter figure, for the app's PNG export and the CLI alike. */
+export function filterGridTitle(runId: string, grid: FilterGrid, relativeTo?: 'init'): string {
+  const change = relativeTo === 'init' ? ' · change since initialization' : ''
+  return `${runId} · ${grid.layer} (${grid.label}) · ${grid.filters.length} filters ${grid.kernelSize.join('×')}, ${grid.mode}${change}`
+}
+
 /** A filter grid as a PNG figure with a title line. */
 export function renderFilterPng(grid: FilterGrid, title: string, options: FilterRenderOptions = {}): Promise<Buffer> {
   return renderFigure(renderFilterGrid(grid, options), title)

@@ -25,7 +25,7 @@ import type {
 } from '../../shared/viz'
 import { activationMaps, renderActivationsPng } from './activations'
 import { compareLayer, compareModels, renderComparisonPng, transferContextOf } from './compare'
-import { filterGrid, filterGridFromKernel, kernelChange, renderFilterPng } from './filters'
+import { filterGrid, filterGridFromKernel, filterGridTitle, kernelChange, renderFilterPng } from './filters'
 import { renderHistogramsPng, weightHistogram } from './histograms'
 import { InitialKernelCache } from './initial-kernels'
 import { imageBytes, readImageDataUrl, readImageFile } from './image-input'
@@ -108,7 +108,7 @@ export class VizService {
         const initial = await this.initialKernels.kernel(request.projectDir, run, layer)
         grid = filterGridFromKernel(layer, kernelChange(layer, readKernel(run.model, layer), initial), request)
       } else grid = filterGrid(run.model, layer, request)
-      const title = `${run.runId} · ${grid.layer} (${grid.label}) · ${grid.filters.length} filters ${grid.kernelSize.join('×')}, ${grid.mode}${relativeTo === 'init' ? ' · change since initialization' : ''}`
+      const title = filterGridTitle(run.runId, grid, relativeTo)
       return { data: grid, renderPng: () => renderFilterPng(grid, title) }
     })
   }
