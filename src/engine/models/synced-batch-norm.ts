@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { SimdKernels, simdKernelsFor } from '../backend/simd/simd-kernels'
 import { BACKEND, heapF32 } from '../backend/wasm-kernel-utils'
 
 /** Sums a small vector over every data-parallel worker (see train/parallel/collective.ts). */
@@ -96,9 +97,16 @@ function syncedMoments(reducer: ChannelSumReducer): (x: tf.Tensor) => tf.Tensor 
 /** [count, Σx per channel…, Σx² per channel…] over every axis but the last, in float64. */
 function channelSums(x: tf.Tensor): Float64Array {
   const channels = x.shape[x.rank - 1] as number
-  const data = tf.getBackend() === BACKEND ? heapF32(tf.backend() as BackendWasm, x) : (x.dataSync() as Float32Array)
   const out = new Float64Array(1 + 2 * channels)
-  out[0] = data.length / channels
+  out[0] = x.size / channels
+  const wasm = tf.getBackend() === BACKEND ? (tf.backend() as BackendWasm) : undefined
+  const simd = wasm && channels % 4 === 0 ? simdKernelsFor(wasm) : undefined
+  if (wasm && simd) {
+    // The same sums in the same order, four channels at a time (kernels.wat).
+    out.set(simd.channelSums(SimdKernels.offsetOf(wasm, x), out[0], channels), 1)
+    return out
+  }
+  const data = wasm ? heapF32(wasm, x) : (x.dataSync() as Float32Array)
   for (let i = 0; i < data.length; ) {
     for (let c = 0; c < channels; c++, i++) {
       const v = data[i] as number

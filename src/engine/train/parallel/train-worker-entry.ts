@@ -9,11 +9,12 @@ import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { parentPort, workerData } from 'node:worker_threads'
 import { selectBackend } from '../../backend/select-backend'
+import { SimdKernels, simdKernelsFor } from '../../backend/simd/simd-kernels'
 import { BACKEND, heapF32 } from '../../backend/wasm-kernel-utils'
 import type { ChannelSumReducer } from '../../models/synced-batch-norm'
 import { lossAndGradients } from '../train-step'
 import { Collective, CollectiveAbortedError } from './collective'
-import { momentumUpdate } from './momentum-update'
+import { momentumUpdate, momentumUpdateWasm } from './momentum-update'
 import type { FromWorker, ToWorker, WeightData, WorkerSetup } from './worker-protocol'
 
 const setup = workerData as WorkerSetup
@@ -117,7 +118,9 @@ function step(message: Extract<ToWorker, { type: 'step' }>): { loss: number; cor
         // and a buffer changed in place would keep serving the old ones.
         const backend = tf.backend() as BackendWasm
         const next = backend.makeOutput(v.shape, 'float32')
-        momentumUpdate(collective.regions, offset, heapF32(backend, v), heapF32(backend, next), velocity, settings)
+        const simd = simdKernelsFor(backend)
+        if (simd) momentumUpdateWasm(simd, collective.regions, offset, SimdKernels.offsetOf(backend, v), SimdKernels.offsetOf(backend, next), v.size, velocity, settings)
+        else momentumUpdate(collective.regions, offset, heapF32(backend, v), heapF32(backend, next), velocity, settings)
         const tensor = tf.engine().makeTensorFromTensorInfo(next)
         v.assign(tensor)
         tensor.dispose()

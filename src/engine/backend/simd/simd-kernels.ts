@@ -1,0 +1,121 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import type { TensorInfo } from '@tensorflow/tfjs'
+import { KERNELS_WASM_BASE64 } from './kernels-wasm'
+
+/** The functions kernels.wat exports; pointers are byte offsets into tfjs's wasm memory. */
+interface KernelExports {
+  channel_sums(x: number, positions: number, channels: number, out: number): void
+  batch_norm_grad_sums(x: number, dy: number, mean: number, positions: number, channels: number, out: number): void
+  add_into(dst: number, src: number, n: number): void
+  momentum_step(w: number, g0: number, g1: number, v: number, out: number, n: number, lr: number, mu: number, wd: number, nesterov: number): void
+}
+
+/** The parts of the WebAssembly API used here (the node typings in use do not declare them). */
+interface WasmMemory {
+  readonly buffer: ArrayBufferLike
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object
+  Instance: new (module: object, imports: object) => { exports: object }
+  Memory: abstract new (...args: never[]) => WasmMemory
+}
+const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+
+/** What the workbench's JS needs of tfjs's emscripten module (not in its typings). */
+interface EmscriptenModule {
+  _malloc(bytes: number): number
+  asm?: Record<string, unknown>
+  wasmMemory?: WasmMemory
+}
+
+/**
+ * The SIMD kernels of kernels.wat, bound to one tfjs wasm instance's memory, plus a grow-only
+ * scratch area in that memory for their float64 sums and for operands copied in from outside it.
+ */
+export class SimdKernels {
+  private scratchOffset = 0
+  private scratchBytes = 0
+
+  constructor(
+    private readonly module: EmscriptenModule,
+    private readonly memory: WasmMemory,
+    readonly exports: KernelExports
+  ) {}
+
+  /** The byte offset of a tensor's values in wasm memory. */
+  static offsetOf(backend: BackendWasm, t: TensorInfo): number {
+    const offset = backend.dataIdMap.get(t.dataId)?.memoryOffset
+    if (offset == null) throw new Error('tensor is not in wasm memory')
+    return offset
+  }
+
+  /** All of wasm memory as floats, as it is now (an allocation may replace the buffer). */
+  heapF32(): Float32Array {
+    return new Float32Array(this.memory.buffer)
+  }
+
+  /**
+   * A scratch area of at least `bytes`, 16-byte aligned, valid until the next call. It is never
+   * freed: it lives as long as the wasm instance, and grows to the largest request.
+   */
+  scratch(bytes: number): number {
+    if (bytes > this.scratchBytes) {
+      // The old area is leaked on purpose: it is small next to the tensors, and free() would need
+      // another export; growth happens a handful of times per process.
+      const raw = this.module._malloc(bytes + 16)
+      if (raw === 0) throw new Error(`wasm memory: cannot allocate ${bytes} bytes of kernel scratch`)
+      this.scratchOffset = (raw + 15) & ~15
+      this.scratchBytes = bytes
+    }
+    return this.scratchOffset
+  }
+
+  /** [Σx per channel…, Σx² per channel…] in float64 over `positions` rows of `channels` (a multiple of 4). */
+  channelSums(x: number, positions: number, channels: number): Float64Array {
+    const out = this.zeroedSums(channels)
+    this.exports.channel_sums(x, positions, channels, out)
+    return Float64Array.from(new Float64Array(this.memory.buffer, out, 2 * channels))
+  }
+
+  /** [Σdy per channel…, Σdy·(x − mean) per channel…] in float64; `mean` holds `channels` float32 values. */
+  batchNormGradSums(x: number, dy: number, mean: number, positions: number, channels: number): Float64Array {
+    const out = this.zeroedSums(channels)
+    this.exports.batch_norm_grad_sums(x, dy, mean, positions, channels, out)
+    return Float64Array.from(new Float64Array(this.memory.buffer, out, 2 * channels))
+  }
+
+  private zeroedSums(channels: number): number {
+    const out = this.scratch(16 * channels)
+    new Float64Array(this.memory.buffer, out, 2 * channels).fill(0)
+    return out
+  }
+}
+
+const bound = new WeakMap<BackendWasm, SimdKernels | null>()
+let compiled: object | null | undefined
+
+/**
+ * The SIMD kernels for this wasm backend, or undefined where they cannot run: a wasm without SIMD,
+ * or tfjs's threaded build, whose shared memory this module does not declare. Callers then keep
+ * their JS loops, which compute the same sums.
+ */
+export function simdKernelsFor(backend: BackendWasm): SimdKernels | undefined {
+  const known = bound.get(backend)
+  if (known !== undefined) return known ?? undefined
+  let kernels: SimdKernels | null = null
+  const module = backend.wasm as unknown as EmscriptenModule
+  const memory = module.wasmMemory ?? Object.values(module.asm ?? {}).find((v): v is WasmMemory => v instanceof WASM.Memory)
+  if (compiled === undefined) {
+    try {
+      compiled = new WASM.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'))
+    } catch {
+      compiled = null
+    }
+  }
+  if (memory && compiled && !(memory.buffer instanceof SharedArrayBuffer)) {
+    const instance = new WASM.Instance(compiled, { env: { memory } })
+    kernels = new SimdKernels(module, memory, instance.exports as unknown as KernelExports)
+  }
+  bound.set(backend, kernels)
+  return kernels ?? undefined
+}

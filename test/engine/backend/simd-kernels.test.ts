@@ -1,0 +1,96 @@
+/**
+ * The SIMD kernels (kernels.wat) against the JS loops they stand in for: the batch-norm sums give the
+ * same bits, the SGD step the same values within float32 rounding; and kernels-wasm.ts is what the
+ * .wat assembles to.
+ */
+import * as tf from '@tensorflow/tfjs'
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { readFileSync } from 'node:fs'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { generate } from '../../../scripts/build-simd-kernels'
+import { selectBackend } from '../../../src/engine/backend/select-backend'
+import { SimdKernels, simdKernelsFor } from '../../../src/engine/backend/simd/simd-kernels'
+import { createRandom } from '../../../src/engine/random'
+import { momentumUpdate, momentumUpdateWasm } from '../../../src/engine/train/parallel/momentum-update'
+
+let backend: BackendWasm
+let simd: SimdKernels
+
+beforeAll(async () => {
+  await selectBackend('wasm')
+  backend = tf.backend() as BackendWasm
+  const kernels = simdKernelsFor(backend)
+  // The fast path must engage on the wasm build the engine uses; a silent fallback would pass the rest.
+  expect(kernels).toBeDefined()
+  simd = kernels as SimdKernels
+})
+
+const random = createRandom(17)
+const values = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => (random.next() * 2 - 1) * scale)
+const offset = (t: tf.Tensor): number => SimdKernels.offsetOf(backend, t)
+
+describe('the SIMD kernels', () => {
+  it('are what kernels.wat assembles to', async () => {
+    const wat = readFileSync(new URL('../../../src/engine/backend/simd/kernels.wat', import.meta.url), 'utf8')
+    const generated = readFileSync(new URL('../../../src/engine/backend/simd/kernels-wasm.ts', import.meta.url), 'utf8')
+    expect(generated).toBe(await generate(wat))
+  })
+
+  for (const [positions, channels] of [[1, 4], [37, 12], [300, 128]] as const) {
+    it(`sum x and x² per channel as the JS loop does, to the bit (${positions} × ${channels})`, () => {
+      // An offset mean makes E[x²] large next to the variance, where float32 sums would show.
+      const x = tf.tensor2d(values(positions * channels, 3).map((v) => v + 40), [positions, channels])
+      const data = x.dataSync() as Float32Array
+      const expected = new Float64Array(2 * channels)
+      for (let i = 0; i < data.length; i++) {
+        const c = i % channels
+        expected[c] += data[i] as number
+        expected[channels + c] += (data[i] as number) ** 2
+      }
+      expect(simd.channelSums(offset(x), positions, channels)).toEqual(expected)
+      x.dispose()
+    })
+
+    it(`sum dy and dy·(x − mean) per channel as the JS loop does, to the bit (${positions} × ${channels})`, () => {
+      const x = tf.tensor2d(values(positions * channels), [positions, channels])
+      const dy = tf.tensor2d(values(positions * channels), [positions, channels])
+      const mean = tf.tensor1d(values(channels))
+      const [xs, g, mu] = [x, dy, mean].map((t) => t.dataSync() as Float32Array) as [Float32Array, Float32Array, Float32Array]
+      const expected = new Float64Array(2 * channels)
+      for (let i = 0; i < xs.length; i++) {
+        const c = i % channels
+        expected[c] += g[i] as number
+        expected[channels + c] += (g[i] as number) * ((xs[i] as number) - (mu[c] as number))
+      }
+      expect(simd.batchNormGradSums(offset(x), offset(dy), offset(mean), positions, channels)).toEqual(expected)
+      tf.dispose([x, dy, mean])
+    })
+  }
+
+  // 37: a tail after the 4-wide loop; 65,541: across two chunk boundaries of the update.
+  for (const n of [37, 65541]) {
+    for (const workers of [1, 2, 3]) {
+      it(`take the SGD step the JS update takes, ${workers} worker(s), ${n} values, with and without Nesterov`, () => {
+        for (const useNesterov of [false, true]) {
+          const settings = { lr: 0.07, momentum: 0.9, useNesterov, weightDecay: 5e-3 }
+          const at = 3
+          const regions = Array.from({ length: workers }, () => values(at + n + 2))
+          const start = values(n)
+          const jsWeights = Float32Array.from(start)
+          const jsVelocity = values(n, 0.1)
+          const wasmVelocity = Float32Array.from(jsVelocity)
+          for (let step = 0; step < 2; step++) momentumUpdate(regions, at, jsWeights, jsWeights, jsVelocity, settings)
+          const w = tf.tensor1d(start)
+          for (let step = 0; step < 2; step++) momentumUpdateWasm(simd, regions, at, offset(w), offset(w), n, wasmVelocity, settings)
+          const got = w.dataSync() as Float32Array
+          let worst = 0
+          for (let j = 0; j < n; j++) worst = Math.max(worst, Math.abs((got[j] as number) - (jsWeights[j] as number)), Math.abs((wasmVelocity[j] as number) - (jsVelocity[j] as number)))
+          expect(worst).toBeLessThan(1e-5)
+          // The weights moved: the comparison is not between two untouched copies.
+          expect(Math.abs((got[0] as number) - (start[0] as number))).toBeGreaterThan(1e-3)
+          w.dispose()
+        }
+      })
+    }
+  }
+})
