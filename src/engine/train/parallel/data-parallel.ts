@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads'
 import type { BackendName } from '../../backend/select-backend'
 import type { StepBatch, StepShape } from '../train-step'
 import { abortCollective, createCollectiveBuffer, type CollectiveLayout } from './collective'
+import { ShardBalance } from './shard-balance'
 import { TRAIN_WORKER_ENTRY_ENV, type FromWorker, type ToWorker, type WeightData, type WorkerSetup } from './worker-protocol'
 
 /** Trains batches; the local stepper runs in this thread, the data-parallel one over worker threads. */
@@ -62,7 +63,8 @@ async function replaceOptimizerState(optimizer: tf.MomentumOptimizer, state: Wei
 
 /**
  * Starts `workers` threads, each with a replica of the model and optimizer, and splits every batch
- * between them. The results equal training the whole batch in one thread, within float rounding:
+ * between them, in shares that follow each worker's measured speed (shard-balance.ts). The results
+ * equal training the whole batch in one thread, within float rounding:
  * gradients are summed, batch norm sees the whole batch (models/synced-batch-norm.ts).
  */
 export async function createDataParallelStepper(options: DataParallelOptions): Promise<Stepper> {
@@ -146,15 +148,17 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
     throw error
   }
 
-  const shardBounds = (count: number, rank: number): [number, number] => [Math.floor((rank * count) / workers), Math.floor(((rank + 1) * count) / workers)]
+  const balance = new ShardBalance(workers)
+  const equalShard = (count: number, rank: number): [number, number] => [Math.floor((rank * count) / workers), Math.floor(((rank + 1) * count) / workers)]
   const pixels = options.shape.size * options.shape.size * 3
 
   return {
     workers,
     async step(batch, lr) {
+      const shards = batch.count >= workers ? balance.bounds(batch.count) : threads.map((_, rank) => equalShard(batch.count, rank))
       const replies = await Promise.all(
         threads.map((_, rank) => {
-          let [start, end] = shardBounds(batch.count, rank)
+          let [start, end] = shards[rank] as [number, number]
           // Fewer images than workers: a stand-in image that weighs nothing keeps every worker in step.
           const weight: 0 | 1 = end > start ? 1 : 0
           if (weight === 0) [start, end] = [0, 1]
@@ -165,11 +169,15 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
       )
       let loss = 0
       let correct = 0
-      for (const reply of replies) {
+      replies.forEach((reply, rank) => {
         if (reply.type !== 'stepped') throw new Error(`training worker answered ${reply.type} to a step`)
         loss += reply.loss
         correct += reply.correct
-      }
+        if (batch.count >= workers) {
+          const [start, end] = shards[rank] as [number, number]
+          balance.record(rank, end - start, reply.busyMs)
+        }
+      })
       return { loss, correct }
     },
     async sync() {

@@ -38,13 +38,13 @@ interface Replica {
 let replica: Replica | undefined
 
 /** `WORKBENCH_PROFILE_WORKERS=1`: each worker prints where its step time went when it closes. */
-const profile = process.env['WORKBENCH_PROFILE_WORKERS'] === '1' ? { steps: 0, gradients: 0, waitedInBatchNorm: 0, copyOut: 0, waitForGradients: 0, update: 0 } : undefined
+const profile = process.env['WORKBENCH_PROFILE_WORKERS'] === '1' ? { steps: 0, images: 0, gradients: 0, waitedInBatchNorm: 0, copyOut: 0, waitForGradients: 0, update: 0 } : undefined
 
 function printProfile(): void {
   if (!profile) return
   const per = (ms: number): string => (ms / Math.max(1, profile.steps)).toFixed(1)
   process.stderr.write(
-    `worker ${setup.rank}: ${profile.steps} steps, ms per step: forward+backward ${per(profile.gradients)} (of which waiting in batch norm ${per(profile.waitedInBatchNorm)}), ` +
+    `worker ${setup.rank}: ${profile.steps} steps, ${per(profile.images)} images per step, ms per step: forward+backward ${per(profile.gradients)} (of which waiting in batch norm ${per(profile.waitedInBatchNorm)}), ` +
       `gradients out ${per(profile.copyOut)}, waiting for the others' gradients ${per(profile.waitForGradients)}, update ${per(profile.update)}\n`
   )
 }
@@ -90,16 +90,18 @@ async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void>
   }
 }
 
-function step(message: Extract<ToWorker, { type: 'step' }>): { loss: number; correct: number } {
+function step(message: Extract<ToWorker, { type: 'step' }>): { loss: number; correct: number; busyMs: number } {
   const r = replica
   if (!r) throw new Error('step before init')
   // A stand-in shard weighs nothing in the batch-norm sums (count included), the loss and the gradients.
   const reducer: ChannelSumReducer = { allReduceSmall: (v) => collective.allReduceSmall(v), shardWeight: message.weight }
   const t0 = performance.now()
   const waited = collective.waitedMs
+  let busyMs = 0
   const [loss, correct] = tf.tidy(() => {
     const shard = lossAndGradients(r.model, r.variables, message, r.shape, { lossScale: (message.weight * message.count) / message.total, reducer })
     const t1 = performance.now()
+    busyMs = t1 - t0 - (collective.waitedMs - waited)
     const own = collective.ownGradients
     let offset = 0
     for (const v of r.variables) {
@@ -137,6 +139,7 @@ function step(message: Extract<ToWorker, { type: 'step' }>): { loss: number; cor
     if (profile) {
       const t4 = performance.now()
       profile.steps++
+      profile.images += message.weight * message.count
       profile.gradients += t1 - t0
       profile.waitedInBatchNorm += collective.waitedMs - waited
       profile.copyOut += t2 - t1
@@ -145,7 +148,7 @@ function step(message: Extract<ToWorker, { type: 'step' }>): { loss: number; cor
     }
     return [shard.loss, shard.correct]
   })
-  const result = { loss: message.weight * (loss.dataSync()[0] as number), correct: message.weight * (correct.dataSync()[0] as number) }
+  const result = { loss: message.weight * (loss.dataSync()[0] as number), correct: message.weight * (correct.dataSync()[0] as number), busyMs }
   tf.dispose([loss, correct])
   return result
 }

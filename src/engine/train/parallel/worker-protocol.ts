@@ -58,7 +58,8 @@ export type ToWorker =
 /** A training worker → the coordinating thread. */
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'stepped'; loss: number; correct: number }
+  /** `busyMs`: the forward and backward pass, less the time spent waiting for the other workers. */
+  | { type: 'stepped'; loss: number; correct: number; busyMs: number }
   | { type: 'state'; weights: WeightData[]; optimizerWeights: WeightData[] }
   /** `byPeer`: this worker stopped because another failed first (whose own error says why). */
   | { type: 'error'; message: string; stack?: string; byPeer?: boolean }
