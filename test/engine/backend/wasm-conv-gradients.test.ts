@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { simdKernelsFor } from '../../../src/engine/backend/simd/simd-kernels'
 import { registerWasmConvGradients } from '../../../src/engine/backend/wasm-conv-gradients'
 import { createRandom, type Random } from '../../../src/engine/random'
 
@@ -42,7 +43,16 @@ const CASES: Case[] = [
   { name: 'explicit uneven pads', x: [2, 6, 7, 3], filter: [3, 3, 3, 4], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
   { name: 'pads reading only zeros', x: [1, 1, 1, 2], filter: [1, 1, 2, 3], strides: 10, pad: 3 },
   { name: 'dilation 2, stride 1, same', x: [2, 9, 9, 3], filter: [3, 3, 3, 4], pad: 'same', dilations: 2 },
-  { name: 'dilation 2, stride 1, valid, 3×2 filter', x: [2, 9, 10, 3], filter: [3, 2, 3, 4], pad: 'valid', dilations: 2 }
+  { name: 'dilation 2, stride 1, valid, 3×2 filter', x: [2, 9, 10, 3], filter: [3, 2, 3, 4], pad: 'valid', dilations: 2 },
+  // Output channels a multiple of 8 at stride 1: the SIMD filter gradient (kernels.wat conv_filter_grad).
+  { name: 'SIMD: 3×3 same, 8→16', x: [3, 8, 8, 8], filter: [3, 3, 8, 16], pad: 'same' },
+  { name: 'SIMD: RGB input, padded to 4 channels', x: [2, 9, 7, 3], filter: [3, 3, 3, 8], pad: 'same' },
+  { name: 'SIMD: 5 input channels, valid, non-square filter', x: [2, 7, 10, 5], filter: [2, 3, 5, 8], pad: 'valid' },
+  { name: 'SIMD: explicit uneven pads, 1 channel', x: [2, 6, 7, 1], filter: [3, 3, 1, 24], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  { name: 'SIMD: pad wider than the filter', x: [2, 5, 5, 4], filter: [1, 1, 4, 8], pad: 2 },
+  { name: 'SIMD: 1×1 image, batch 1', x: [1, 1, 1, 4], filter: [3, 3, 4, 8], pad: 'same' },
+  // 40 × (4 + 8) floats a row: the 32 KB chunks hold 17 rows, so chunks end inside images.
+  { name: 'SIMD: chunks that span images', x: [3, 40, 40, 4], filter: [3, 3, 4, 8], pad: 'same' }
 ]
 
 /** Seeded random shapes, so odd combinations nobody thought of get tried too. */
@@ -51,7 +61,9 @@ function randomCases(count: number, random: Random): Case[] {
   return Array.from({ length: count }, (_, i) => {
     const dilations = random.int(4) === 0 ? 2 : 1
     const strides: [number, number] = dilations === 1 ? [1 + random.int(3), 1 + random.int(3)] : [1, 1]
-    const filter: Shape4 = [1 + random.int(4), 1 + random.int(4), 1 + random.int(5), 1 + random.int(5)]
+    // Output channels a multiple of 8 (at stride 1) take the SIMD filter gradient: a third of the cases.
+    const outChannels = random.int(3) === 0 ? 8 * (1 + random.int(2)) : 1 + random.int(5)
+    const filter: Shape4 = [1 + random.int(4), 1 + random.int(4), 1 + random.int(5), outChannels]
     const x: Shape4 = [1 + random.int(3), 8 + random.int(6), 8 + random.int(6), filter[2]]
     let pad = pads[random.int(pads.length)]
     // tfjs sizes numeric-pad outputs from the filter height and stride alone (conv_util
@@ -212,9 +224,13 @@ describe('registerWasmConvGradients', () => {
     it(`matches the cpu backend: ${c.name}`, () => checkCase(c, 1000 + i))
   }
 
+  it('has the SIMD kernels here, so the SIMD cases above test them and not a fallback', () => {
+    expect(simdKernelsFor(wasmBackend())).toBeDefined()
+  })
+
   it('matches the cpu backend on seeded random shapes', async () => {
     const random = createRandom(42)
-    for (const [i, c] of randomCases(16, random).entries()) {
+    for (const [i, c] of randomCases(24, random).entries()) {
       try {
         await checkCase(c, 2000 + i)
       } catch (e) {

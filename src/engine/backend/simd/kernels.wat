@@ -150,4 +150,121 @@
             (select (f32.add (local.get $sg) (f32.mul (local.get $mu) (local.get $sv))) (local.get $sv) (local.get $nesterov)))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $tail))))
+
+  ;; The filter gradient of a stride-1, undilated NHWC convolution: dw[i, j, c, o] =
+  ;; Σ_(b, y, x) x[b, y + i − top, x + j − left, c] · dy[b, y, x, o], terms outside the image being 0.
+  ;; x is [n, h, w, c], dy [n, oh, ow, o], dw [fh, fw, c, o] (overwritten); c a multiple of 4 and o
+  ;; of 8. Each 4×8 block of dw is summed in registers over a run of output positions (one output
+  ;; row at a time, whose valid columns are contiguous in x and dy), as XNNPACK's GEMM micro-kernels
+  ;; do; the rows come in chunks of `chunkRows`, sized by the caller so that a chunk of x and dy
+  ;; stays in the L1 cache while every block of dw passes over it.
+  (func (export "conv_filter_grad")
+    (param $x i32) (param $dy i32) (param $dw i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $oh i32) (param $ow i32) (param $o i32) (param $fh i32) (param $fw i32) (param $top i32) (param $left i32)
+    (param $chunkRows i32)
+    (local $rows i32) (local $r0 i32) (local $r1 i32) (local $r i32) (local $i i32) (local $j i32) (local $cb i32) (local $ob i32)
+    (local $xlo i32) (local $xhi i32) (local $count i32) (local $k i32) (local $y i32) (local $b i32) (local $yin i32)
+    (local $cBytes i32) (local $oBytes i32) (local $accp i32) (local $xp i32) (local $dp i32) (local $p i32) (local $end i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128) (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local.set $cBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $oBytes (i32.shl (local.get $o) (i32.const 2)))
+    ;; Zero dw: fh·fw·c·o values, a multiple of 32.
+    (local.set $p (local.get $dw))
+    (local.set $end (i32.add (local.get $dw)
+      (i32.mul (i32.mul (i32.mul (local.get $fh) (local.get $fw)) (local.get $c)) (local.get $oBytes))))
+    (block $zeroed
+      (loop $zero
+        (br_if $zeroed (i32.ge_u (local.get $p) (local.get $end)))
+        (v128.store (local.get $p) (v128.const i32x4 0 0 0 0))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $zero)))
+    (local.set $rows (i32.mul (local.get $n) (local.get $oh)))
+    (block $chunksDone
+      (loop $chunks
+        (br_if $chunksDone (i32.ge_u (local.get $r0) (local.get $rows)))
+        (local.set $r1 (i32.add (local.get $r0) (local.get $chunkRows)))
+        (if (i32.gt_u (local.get $r1) (local.get $rows)) (then (local.set $r1 (local.get $rows))))
+        (local.set $i (i32.const 0))
+        (loop $taprows
+          (local.set $j (i32.const 0))
+          (loop $tapcols
+            ;; Output columns whose input column x + j − left lies inside the image.
+            (local.set $xlo (i32.sub (local.get $left) (local.get $j)))
+            (if (i32.lt_s (local.get $xlo) (i32.const 0)) (then (local.set $xlo (i32.const 0))))
+            (local.set $xhi (i32.sub (i32.add (local.get $w) (local.get $left)) (local.get $j)))
+            (if (i32.gt_s (local.get $xhi) (local.get $ow)) (then (local.set $xhi (local.get $ow))))
+            (local.set $count (i32.sub (local.get $xhi) (local.get $xlo)))
+            (if (i32.gt_s (local.get $count) (i32.const 0))
+              (then
+                (local.set $cb (i32.const 0))
+                (loop $cblocks
+                  (local.set $ob (i32.const 0))
+                  (loop $oblocks
+                    (local.set $accp (i32.add (local.get $dw) (i32.shl
+                      (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $fw)) (local.get $j)) (local.get $c)) (local.get $cb)) (local.get $o)) (local.get $ob))
+                      (i32.const 2))))
+                  (local.set $a00 (v128.load offset=0 (i32.add (local.get $accp) (i32.mul (i32.const 0) (local.get $oBytes)))))
+                  (local.set $a01 (v128.load offset=16 (i32.add (local.get $accp) (i32.mul (i32.const 0) (local.get $oBytes)))))
+                  (local.set $a10 (v128.load offset=0 (i32.add (local.get $accp) (i32.mul (i32.const 1) (local.get $oBytes)))))
+                  (local.set $a11 (v128.load offset=16 (i32.add (local.get $accp) (i32.mul (i32.const 1) (local.get $oBytes)))))
+                  (local.set $a20 (v128.load offset=0 (i32.add (local.get $accp) (i32.mul (i32.const 2) (local.get $oBytes)))))
+                  (local.set $a21 (v128.load offset=16 (i32.add (local.get $accp) (i32.mul (i32.const 2) (local.get $oBytes)))))
+                  (local.set $a30 (v128.load offset=0 (i32.add (local.get $accp) (i32.mul (i32.const 3) (local.get $oBytes)))))
+                  (local.set $a31 (v128.load offset=16 (i32.add (local.get $accp) (i32.mul (i32.const 3) (local.get $oBytes)))))
+                    (local.set $y (i32.rem_u (local.get $r0) (local.get $oh)))
+                    (local.set $b (i32.div_u (local.get $r0) (local.get $oh)))
+                    (local.set $r (local.get $r0))
+                    (loop $outrows
+                      (local.set $yin (i32.sub (i32.add (local.get $y) (local.get $i)) (local.get $top)))
+                      (if (i32.and (i32.ge_s (local.get $yin) (i32.const 0)) (i32.lt_s (local.get $yin) (local.get $h)))
+                        (then
+                          (local.set $xp (i32.add (local.get $x) (i32.add
+                            (i32.mul (i32.sub (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $h)) (local.get $yin)) (local.get $w)) (i32.add (local.get $xlo) (local.get $j))) (local.get $left)) (local.get $cBytes))
+                            (i32.shl (local.get $cb) (i32.const 2)))))
+                          (local.set $dp (i32.add (local.get $dy) (i32.add
+                            (i32.mul (i32.add (i32.mul (local.get $r) (local.get $ow)) (local.get $xlo)) (local.get $oBytes))
+                            (i32.shl (local.get $ob) (i32.const 2)))))
+                          (local.set $k (local.get $count))
+                          (loop $positions
+                            (local.set $b0 (v128.load (local.get $dp)))
+                            (local.set $b1 (v128.load offset=16 (local.get $dp)))
+                          (local.set $s (v128.load32_splat offset=0 (local.get $xp)))
+                          (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $b0))))
+                          (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $b1))))
+                          (local.set $s (v128.load32_splat offset=4 (local.get $xp)))
+                          (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $b0))))
+                          (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $b1))))
+                          (local.set $s (v128.load32_splat offset=8 (local.get $xp)))
+                          (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $b0))))
+                          (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $b1))))
+                          (local.set $s (v128.load32_splat offset=12 (local.get $xp)))
+                          (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $b0))))
+                          (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $b1))))
+                            (local.set $xp (i32.add (local.get $xp) (local.get $cBytes)))
+                            (local.set $dp (i32.add (local.get $dp) (local.get $oBytes)))
+                            (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+                            (br_if $positions (local.get $k)))))
+                      (local.set $y (i32.add (local.get $y) (i32.const 1)))
+                      (if (i32.eq (local.get $y) (local.get $oh))
+                        (then (local.set $y (i32.const 0)) (local.set $b (i32.add (local.get $b) (i32.const 1)))))
+                      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                      (br_if $outrows (i32.lt_u (local.get $r) (local.get $r1))))
+                  (v128.store offset=0 (i32.add (local.get $accp) (i32.mul (i32.const 0) (local.get $oBytes))) (local.get $a00))
+                  (v128.store offset=16 (i32.add (local.get $accp) (i32.mul (i32.const 0) (local.get $oBytes))) (local.get $a01))
+                  (v128.store offset=0 (i32.add (local.get $accp) (i32.mul (i32.const 1) (local.get $oBytes))) (local.get $a10))
+                  (v128.store offset=16 (i32.add (local.get $accp) (i32.mul (i32.const 1) (local.get $oBytes))) (local.get $a11))
+                  (v128.store offset=0 (i32.add (local.get $accp) (i32.mul (i32.const 2) (local.get $oBytes))) (local.get $a20))
+                  (v128.store offset=16 (i32.add (local.get $accp) (i32.mul (i32.const 2) (local.get $oBytes))) (local.get $a21))
+                  (v128.store offset=0 (i32.add (local.get $accp) (i32.mul (i32.const 3) (local.get $oBytes))) (local.get $a30))
+                  (v128.store offset=16 (i32.add (local.get $accp) (i32.mul (i32.const 3) (local.get $oBytes))) (local.get $a31))
+                    (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
+                    (br_if $oblocks (i32.lt_u (local.get $ob) (local.get $o))))
+                  (local.set $cb (i32.add (local.get $cb) (i32.const 4)))
+                  (br_if $cblocks (i32.lt_u (local.get $cb) (local.get $c))))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $tapcols (i32.lt_u (local.get $j) (local.get $fw))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $taprows (i32.lt_u (local.get $i) (local.get $fh))))
+        (local.set $r0 (local.get $r1))
+        (br $chunks))))
 )

@@ -8,6 +8,7 @@ interface KernelExports {
   batch_norm_grad_sums(x: number, dy: number, mean: number, positions: number, channels: number, out: number): void
   add_into(dst: number, src: number, n: number): void
   momentum_step(w: number, g0: number, g1: number, v: number, out: number, n: number, lr: number, mu: number, wd: number, nesterov: number): void
+  conv_filter_grad(x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, fh: number, fw: number, top: number, left: number, chunkRows: number): void
 }
 
 /** The parts of the WebAssembly API used here (the node typings in use do not declare them). */
