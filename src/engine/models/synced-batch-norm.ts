@@ -28,70 +28,156 @@ interface BatchNormLayer {
  * Batch norm in training mode with the statistics of the whole batch when the batch is split over
  * data-parallel workers: each worker holds a shard, and normalizing by the shard's own mean and
  * variance would change the mathematics (and the results) with the number of workers. So the
- * per-channel sums of x and x² are all-reduced forward, and the gradients of the mean and variance
- * backward (the two channel sums). Does what tfjs-layers' BatchNormalization does in training —
- * normalize with batch statistics (biased variance), update the moving averages — for channels-last
- * inputs, the only kind the VGG builds.
+ * per-channel sums of x and x² are all-reduced forward, and the sums of dy and dy·(x − mean)
+ * backward. Does what tfjs-layers' BatchNormalization does in training — normalize with batch
+ * statistics (biased variance), update the moving averages — for channels-last inputs, the only
+ * kind the VGG builds.
+ *
+ * Forward and backward are each one op (one pass over the activation on wasm, kernels.wat), where
+ * tf.batchNorm and its gradient took eight elementwise passes and three reductions per layer.
  */
 export function syncedBatchNormTraining(layer: tf.layers.Layer, x: tf.Tensor, reducer: ChannelSumReducer): tf.Tensor {
   const bn = layer as unknown as BatchNormLayer
   if (bn.axis !== -1 && bn.axis !== x.rank - 1) throw new Error(`synced batch norm supports the channel axis last only (layer ${layer.name} has axis ${bn.axis})`)
   const channels = x.shape[x.rank - 1] as number
-  const stats = syncedMoments(reducer)(x)
-  const mean = tf.reshape(tf.slice(stats, [0, 0], [1, channels]), [channels])
-  const variance = tf.reshape(tf.slice(stats, [1, 0], [1, channels]), [channels])
-  const normed = tf.batchNorm(x, mean, variance, bn.beta?.read(), bn.gamma?.read(), bn.epsilon)
+  let stats: { mean: Float32Array; variance: Float32Array } | undefined
+  const normalize = syncedNormalize(reducer, bn.epsilon, (mean, variance) => (stats = { mean, variance }))
+  const gamma = bn.gamma?.read() ?? tf.ones([channels])
+  const beta = bn.beta?.read() ?? tf.zeros([channels])
+  const normed = normalize(x, gamma, beta)
+  const { mean, variance } = stats as NonNullable<typeof stats>
   tf.tidy(() => {
     // moving ← moving − (moving − batch)·(1 − momentum), as tfjs-layers writes it.
     for (const [variable, value] of [[bn.movingMean, mean], [bn.movingVariance, variance]] as const) {
       const old = variable.read()
-      variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - bn.momentum)))
+      variable.write(tf.sub(old, tf.mul(tf.sub(old, tf.tensor1d(value)), 1 - bn.momentum)))
     }
   })
   return normed
 }
 
 /**
- * The whole batch's per-channel mean and biased variance as one [2, C] tensor, with its gradient:
- * with N the whole batch's count of values per channel, ∂mean/∂x = 1/N and ∂var/∂x = 2(x − mean)/N,
- * where the incoming gradients of mean and var are the sums over all workers.
+ * y = (x − mean)·γ/√(var + ε) + β with the whole batch's per-channel mean and biased variance, as
+ * one op with its gradient. With N the whole batch's count of values per channel, r = 1/√(var + ε),
+ * a = γ·r, and S₁ = Σdy, S₂ = Σdy·(x − mean) summed over every worker:
+ * dx = a·dy − a·r²·S₂/N·(x − mean) − a·S₁/N, while dγ = r·Σdy·(x − mean) and dβ = Σdy over this
+ * worker's shard only (parameter gradients are summed across workers afterwards, with the rest).
+ * `onStats` receives the batch's mean and variance, for the moving averages.
  */
-function syncedMoments(reducer: ChannelSumReducer): (x: tf.Tensor) => tf.Tensor {
-  // customGrad's typing takes (...inputs: (Tensor | GradSaveFunc)[]); this op has one input.
-  const op = (x: tf.Tensor, save: tf.GradSaveFunc) => {
+function syncedNormalize(
+  reducer: ChannelSumReducer, epsilon: number, onStats: (mean: Float32Array, variance: Float32Array) => void
+): (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor {
+  // customGrad's typing takes (...inputs: (Tensor | GradSaveFunc)[]); this op has three inputs.
+  const op = (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, save: tf.GradSaveFunc) => {
     const channels = x.shape[x.rank - 1] as number
     const weight = reducer.shardWeight ?? 1
-    const local = weight === 1 ? channelSums(x) : new Float64Array(1 + 2 * channels)
-    const total = reducer.allReduceSmall(local)
+    const total = reducer.allReduceSmall(weight === 1 ? channelSums(x) : new Float64Array(1 + 2 * channels))
     const count = total[0] as number
-    const values = new Float32Array(2 * channels)
+    const mean = new Float32Array(channels)
+    const variance = new Float32Array(channels)
+    const r = new Float64Array(channels)
+    const g = gamma.dataSync() as Float32Array
+    const a = new Float32Array(channels)
     for (let c = 0; c < channels; c++) {
-      const mean = (total[1 + c] as number) / count
-      values[c] = mean
+      const m = (total[1 + c] as number) / count
+      mean[c] = m
       // Sums in float64: E[x²] − mean² loses nothing that matters at activation scales.
-      values[channels + c] = Math.max(0, (total[1 + channels + c] as number) / count - mean * mean)
+      variance[c] = Math.max(0, (total[1 + channels + c] as number) / count - m * m)
+      r[c] = 1 / Math.sqrt((variance[c] as number) + epsilon)
+      a[c] = (g[c] as number) * (r[c] as number)
     }
-    const value = tf.tensor2d(values, [2, channels])
+    onStats(mean, variance)
+    const value = applyNormalization(x, mean, a, beta.dataSync() as Float32Array)
     save([x])
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs] = saved as [tf.Tensor]
-        const g = reducer.allReduceSmall(weight === 1 ? (dy.dataSync() as Float32Array) : new Float64Array(2 * channels))
-        if (weight === 0) return tf.zerosLike(xs)
-        const scale = new Float32Array(channels)
-        const shift = new Float32Array(channels)
+        const local = weight === 1 ? gradientSums(xs, dy, mean) : new Float64Array(2 * channels)
+        const sums = reducer.allReduceSmall(local)
+        if (weight === 0) return [tf.zerosLike(xs), tf.zeros([channels]), tf.zeros([channels])]
+        const h = new Float32Array(channels)
+        const k = new Float32Array(channels)
+        const dGamma = new Float32Array(channels)
+        const dBeta = new Float32Array(channels)
         for (let c = 0; c < channels; c++) {
-          const dMean = g[c] as number
-          const dVar = g[channels + c] as number
-          scale[c] = (2 * dVar) / count
-          shift[c] = (dMean - 2 * dVar * (values[c] as number)) / count
+          const rc = r[c] as number
+          const ac = a[c] as number
+          h[c] = (-ac * rc * rc * (sums[channels + c] as number)) / count
+          k[c] = (-ac * (sums[c] as number)) / count
+          dGamma[c] = rc * (local[channels + c] as number)
+          dBeta[c] = local[c] as number
         }
-        return tf.add(tf.mul(xs, tf.tensor1d(scale)), tf.tensor1d(shift))
+        return [inputGradient(xs, dy, mean, a, h, k), tf.tensor1d(dGamma), tf.tensor1d(dBeta)]
       }
     }
   }
-  return tf.customGrad(op as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor) => tf.Tensor
+  return tf.customGrad(op as unknown as Parameters<typeof tf.customGrad>[0]) as (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor) => tf.Tensor
+}
+
+/** The SIMD kernels when x is a float32 wasm tensor with whole groups of 4 channels; else undefined. */
+function simdFor(x: tf.Tensor): { wasm: BackendWasm; simd: SimdKernels } | undefined {
+  if (tf.getBackend() !== BACKEND || x.dtype !== 'float32' || (x.shape[x.rank - 1] as number) % 4 !== 0) return undefined
+  const wasm = tf.backend() as BackendWasm
+  const simd = simdKernelsFor(wasm)
+  return simd ? { wasm, simd } : undefined
+}
+
+/** (x − mean)·a + beta per channel. */
+function applyNormalization(x: tf.Tensor, mean: Float32Array, a: Float32Array, beta: Float32Array): tf.Tensor {
+  const kernels = simdFor(x)
+  if (!kernels) return tf.add(tf.mul(tf.sub(x, tf.tensor1d(mean)), tf.tensor1d(a)), tf.tensor1d(beta))
+  const { wasm, simd } = kernels
+  const channels = mean.length
+  const out = newWasmTensor(wasm, x.shape)
+  simd.batchNormApply(SimdKernels.offsetOf(wasm, x), SimdKernels.offsetOf(wasm, out), x.size / channels, channels, mean, a, beta)
+  return out
+}
+
+/** dy·g + (x − mean)·h + k per channel. */
+function inputGradient(x: tf.Tensor, dy: tf.Tensor, mean: Float32Array, g: Float32Array, h: Float32Array, k: Float32Array): tf.Tensor {
+  const kernels = simdFor(x)
+  if (!kernels || dy.dtype !== 'float32') {
+    const centred = tf.sub(x, tf.tensor1d(mean))
+    return tf.add(tf.add(tf.mul(dy, tf.tensor1d(g)), tf.mul(centred, tf.tensor1d(h))), tf.tensor1d(k))
+  }
+  const { wasm, simd } = kernels
+  const channels = mean.length
+  const out = newWasmTensor(wasm, x.shape)
+  const offset = (t: tf.Tensor): number => SimdKernels.offsetOf(wasm, t)
+  simd.batchNormBackward(offset(x), offset(dy), offset(out), x.size / channels, channels, mean, g, h, k)
+  return out
+}
+
+/** A float32 tensor whose values a kernel is about to write (wasm memory, uninitialised). */
+function newWasmTensor(wasm: BackendWasm, shape: number[]): tf.Tensor {
+  return tf.engine().makeTensorFromTensorInfo(wasm.makeOutput(shape, 'float32'), wasm)
+}
+
+/** [Σdy per channel…, Σdy·(x − mean) per channel…] over this shard, in float64. */
+function gradientSums(x: tf.Tensor, dy: tf.Tensor, mean: Float32Array): Float64Array {
+  const channels = mean.length
+  const positions = x.size / channels
+  const kernels = simdFor(x)
+  if (kernels && dy.dtype === 'float32') {
+    const { wasm, simd } = kernels
+    const meanTensor = tf.tensor1d(mean)
+    const offset = (t: tf.Tensor): number => SimdKernels.offsetOf(wasm, t)
+    const sums = simd.batchNormGradSums(offset(x), offset(dy), offset(meanTensor), positions, channels)
+    meanTensor.dispose()
+    return sums
+  }
+  const xs = x.dataSync() as Float32Array
+  const g = dy.dataSync() as Float32Array
+  const out = new Float64Array(2 * channels)
+  for (let i = 0; i < xs.length; ) {
+    for (let c = 0; c < channels; c++, i++) {
+      const d = g[i] as number
+      out[c] += d
+      out[channels + c] += d * ((xs[i] as number) - (mean[c] as number))
+    }
+  }
+  return out
 }
 
 /** [count, Σx per channel…, Σx² per channel…] over every axis but the last, in float64. */

@@ -85,6 +85,60 @@
           (br_if $groups (i32.lt_u (local.get $x) (local.get $rowEnd))))
         (br $rows))))
 
+  ;; Batch norm's forward pass, out[p, c] = (x[p, c] − mean[c])·a[c] + beta[c], where a = γ/√(var + ε):
+  ;; one pass over `positions` rows of `channels` values (a multiple of 4); the vectors are float32.
+  (func (export "batch_norm_apply")
+    (param $x i32) (param $mean i32) (param $a i32) (param $beta i32) (param $out i32) (param $positions i32) (param $channels i32)
+    (local $end i32) (local $rowEnd i32) (local $k i32)
+    (local.set $end (i32.add (local.get $x)
+      (i32.shl (i32.mul (local.get $positions) (local.get $channels)) (i32.const 2))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $channels) (i32.const 2))))
+        (local.set $k (i32.const 0))
+        (loop $groups
+          (v128.store (local.get $out)
+            (f32x4.add
+              (f32x4.mul
+                (f32x4.sub (v128.load (local.get $x)) (v128.load (i32.add (local.get $mean) (local.get $k))))
+                (v128.load (i32.add (local.get $a) (local.get $k))))
+              (v128.load (i32.add (local.get $beta) (local.get $k)))))
+          (local.set $x (i32.add (local.get $x) (i32.const 16)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (local.set $k (i32.add (local.get $k) (i32.const 16)))
+          (br_if $groups (i32.lt_u (local.get $x) (local.get $rowEnd))))
+        (br $rows))))
+
+  ;; Batch norm's input gradient, out[p, c] = dy[p, c]·g[c] + (x[p, c] − mean[c])·h[c] + k[c]: the
+  ;; caller folds the batch's sums of dy and dy·(x − mean) into the per-channel g, h and k.
+  (func (export "batch_norm_backward")
+    (param $x i32) (param $dy i32) (param $mean i32) (param $g i32) (param $h i32) (param $k i32) (param $out i32)
+    (param $positions i32) (param $channels i32)
+    (local $end i32) (local $rowEnd i32) (local $i i32)
+    (local.set $end (i32.add (local.get $x)
+      (i32.shl (i32.mul (local.get $positions) (local.get $channels)) (i32.const 2))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $channels) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (loop $groups
+          (v128.store (local.get $out)
+            (f32x4.add
+              (f32x4.add
+                (f32x4.mul (v128.load (local.get $dy)) (v128.load (i32.add (local.get $g) (local.get $i))))
+                (f32x4.mul
+                  (f32x4.sub (v128.load (local.get $x)) (v128.load (i32.add (local.get $mean) (local.get $i))))
+                  (v128.load (i32.add (local.get $h) (local.get $i)))))
+              (v128.load (i32.add (local.get $k) (local.get $i)))))
+          (local.set $x (i32.add (local.get $x) (i32.const 16)))
+          (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+          (local.set $out (i32.add (local.get $out) (i32.const 16)))
+          (local.set $i (i32.add (local.get $i) (i32.const 16)))
+          (br_if $groups (i32.lt_u (local.get $x) (local.get $rowEnd))))
+        (br $rows))))
+
   ;; dst[i] += src[i] for n float32 values.
   (func (export "add_into") (param $dst i32) (param $src i32) (param $n i32)
     (local $end i32) (local $end4 i32)

@@ -8,6 +8,8 @@ interface KernelExports {
   batch_norm_grad_sums(x: number, dy: number, mean: number, positions: number, channels: number, out: number): void
   add_into(dst: number, src: number, n: number): void
   momentum_step(w: number, g0: number, g1: number, v: number, out: number, n: number, lr: number, mu: number, wd: number, nesterov: number): void
+  batch_norm_apply(x: number, mean: number, a: number, beta: number, out: number, positions: number, channels: number): void
+  batch_norm_backward(x: number, dy: number, mean: number, g: number, h: number, k: number, out: number, positions: number, channels: number): void
   conv_filter_grad(x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, fh: number, fw: number, top: number, left: number, chunkRows: number): void
 }
 
@@ -83,6 +85,32 @@ export class SimdKernels {
     const out = this.zeroedSums(channels)
     this.exports.batch_norm_grad_sums(x, dy, mean, positions, channels, out)
     return Float64Array.from(new Float64Array(this.memory.buffer, out, 2 * channels))
+  }
+
+  /** out = (x − mean)·a + beta per channel, over `positions` rows of `channels` (a multiple of 4). */
+  batchNormApply(x: number, out: number, positions: number, channels: number, mean: ArrayLike<number>, a: ArrayLike<number>, beta: ArrayLike<number>): void {
+    const [m, av, b] = this.vectors(channels, mean, a, beta) as [number, number, number]
+    this.exports.batch_norm_apply(x, m, av, b, out, positions, channels)
+  }
+
+  /** out = dy·g + (x − mean)·h + k per channel, over `positions` rows of `channels` (a multiple of 4). */
+  batchNormBackward(
+    x: number, dy: number, out: number, positions: number, channels: number,
+    mean: ArrayLike<number>, g: ArrayLike<number>, h: ArrayLike<number>, k: ArrayLike<number>
+  ): void {
+    const [m, gv, hv, kv] = this.vectors(channels, mean, g, h, k) as [number, number, number, number]
+    this.exports.batch_norm_backward(x, dy, m, gv, hv, kv, out, positions, channels)
+  }
+
+  /** Copies per-channel vectors into the scratch area as float32, one after another; returns their offsets. */
+  private vectors(channels: number, ...values: ArrayLike<number>[]): number[] {
+    const base = this.scratch(4 * channels * values.length)
+    const heap = this.heapF32()
+    return values.map((v, i) => {
+      const offset = base + 4 * channels * i
+      heap.set(v, offset / 4)
+      return offset
+    })
   }
 
   private zeroedSums(channels: number): number {
