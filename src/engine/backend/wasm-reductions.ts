@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { SimdKernels, simdKernelsFor } from './simd/simd-kernels'
 import { heapF32, replaceKernel } from './wasm-kernel-utils'
 
 /**
@@ -50,13 +51,20 @@ function reduceLeading(args: KernelArgs, name: string, divide: boolean): tf.Tens
   const columns = kept.reduce((a, b) => a * b, 1)
   const outShape = keepDims ? [...axes.map(() => 1), ...kept] : kept
   const out = backend.makeOutput(outShape, 'float32')
-  const input = heapF32(backend, x)
+  const simd = columns % 4 === 0 ? simdKernelsFor(backend) : undefined
+  // The same sums in the same order, four columns at a time (kernels.wat).
+  const acc = simd ? simd.columnSums(SimdKernels.offsetOf(backend, x), rows, columns) : columnSums(heapF32(backend, x), rows, columns)
   const output = heapF32(backend, out)
-  const acc = new Float64Array(columns)
-  for (let r = 0, i = 0; r < rows; r++) {
-    for (let c = 0; c < columns; c++, i++) acc[c] += input[i]
-  }
   const scale = divide && rows > 0 ? 1 / rows : 1
   for (let c = 0; c < columns; c++) output[c] = divide && rows === 0 ? NaN : acc[c] * scale
   return out
+}
+
+/** Σ per column of a row-major [rows, columns] matrix, in float64. */
+function columnSums(input: Float32Array, rows: number, columns: number): Float64Array {
+  const acc = new Float64Array(columns)
+  for (let r = 0, i = 0; r < rows; r++) {
+    for (let c = 0; c < columns; c++, i++) acc[c] += input[i] as number
+  }
+  return acc
 }

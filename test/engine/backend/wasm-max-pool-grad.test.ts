@@ -28,6 +28,9 @@ describe('wasm MaxPoolGrad', () => {
   it.each([
     ['VGG 2×2 stride 2', [2, 8, 8, 3], [2, 2], [2, 2], 'valid'],
     ['VGG 2×2 stride 2, non-square, odd channel count', [3, 6, 10, 5], [2, 2], [2, 2], 'valid'],
+    // Channels in fours: the SIMD kernel (kernels.wat max_pool_2x2_grad).
+    ['VGG 2×2 stride 2, 4 channels (SIMD)', [2, 8, 8, 4], [2, 2], [2, 2], 'valid'],
+    ['VGG 2×2 stride 2, non-square, 12 channels (SIMD)', [3, 6, 10, 12], [2, 2], [2, 2], 'valid'],
     ['odd input, 2×2 stride 2 valid (last row unread)', [2, 7, 9, 4], [2, 2], [2, 2], 'valid'],
     ['3×3 stride 2 same (overlapping windows)', [1, 7, 7, 2], [3, 3], [2, 2], 'same'],
     ['3×3 stride 1 same', [2, 5, 6, 3], [3, 3], [1, 1], 'same'],

@@ -37,6 +37,8 @@ function expectClose(actual: Float32Array, expected: Float32Array): void {
 describe('wasm Sum and Mean over leading axes', () => {
   it.each([
     ['NHWC over N, H, W (batch norm)', [4, 5, 3, 7], [0, 1, 2], false],
+    ['NHWC over N, H, W, 8 channels (SIMD column sums)', [4, 5, 3, 8], [0, 1, 2], false],
+    ['over the first axis, 12 columns (SIMD), keepDims', [9, 12], [0], true],
     ['keepDims', [4, 5, 3, 7], [0, 1, 2], true],
     ['negative and unordered axes', [3, 6, 5, 2], [-2, 0, 1], false],
     ['over the first axis of a matrix (dense bias gradient)', [33, 17], [0], false],
@@ -53,8 +55,11 @@ describe('wasm Sum and Mean over leading axes', () => {
   })
 
   it('sums 100k rows without losing precision, and leaves int32 to wasm', async () => {
-    const { cpu, wasm } = await onBoth([100_000, 3], (x) => tf.sum(tf.add(x, 1000), [0]), 9)
-    expectClose(wasm, cpu)
+    // 3 columns: the JS loop; 4: the SIMD kernel. Both accumulate in float64.
+    for (const columns of [3, 4]) {
+      const { cpu, wasm } = await onBoth([100_000, columns], (x) => tf.sum(tf.add(x, 1000), [0]), 9)
+      expectClose(wasm, cpu)
+    }
     const ints = await onBoth([6, 4], (x) => tf.sum(tf.cast(tf.mul(x, 10), 'int32'), [0]))
     expect(Array.from(ints.wasm)).toEqual(Array.from(ints.cpu))
   })

@@ -139,6 +139,82 @@
           (br_if $groups (i32.lt_u (local.get $x) (local.get $rowEnd))))
         (br $rows))))
 
+  ;; The gradient of a 2×2, stride-2 max pool that tiles its input exactly: each input of a window
+  ;; gets dy if it is the window's first maximum (row-major, strictly greater than those before it,
+  ;; as tfjs's cpu backend and the JS loop in wasm-max-pool-grad.ts decide), else +0. x and dx are
+  ;; [2·outRows, 2·outWidth, channels], dy [outRows, outWidth, channels]; channels a multiple of 4.
+  (func (export "max_pool_2x2_grad")
+    (param $x i32) (param $dy i32) (param $dx i32) (param $outRows i32) (param $outWidth i32) (param $channels i32)
+    (local $r i32) (local $ox i32) (local $groupEnd i32) (local $off i32) (local $rowBytes i32) (local $cBytes i32)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128) (local $best v128) (local $g v128)
+    (local $ta v128) (local $tb v128) (local $tc v128) (local $td v128)
+    (local.set $cBytes (i32.shl (local.get $channels) (i32.const 2)))
+    (local.set $rowBytes (i32.shl (i32.mul (local.get $outWidth) (local.get $cBytes)) (i32.const 1)))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $outRows)))
+        ;; Byte offset of the window's top-left input, in x and dx alike.
+        (local.set $off (i32.mul (i32.shl (local.get $r) (i32.const 1)) (local.get $rowBytes)))
+        (local.set $ox (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $ox) (local.get $outWidth)))
+            (local.set $groupEnd (i32.add (local.get $off) (local.get $cBytes)))
+            (loop $groups
+              (local.set $a (v128.load (i32.add (local.get $x) (local.get $off))))
+              (local.set $b (v128.load (i32.add (i32.add (local.get $x) (local.get $off)) (local.get $cBytes))))
+              (local.set $c (v128.load (i32.add (i32.add (local.get $x) (local.get $off)) (local.get $rowBytes))))
+              (local.set $d (v128.load (i32.add (i32.add (i32.add (local.get $x) (local.get $off)) (local.get $rowBytes)) (local.get $cBytes))))
+              (local.set $ta (f32x4.gt (local.get $a) (v128.const f32x4 -inf -inf -inf -inf)))
+              (local.set $best (v128.bitselect (local.get $a) (v128.const f32x4 -inf -inf -inf -inf) (local.get $ta)))
+              (local.set $tb (f32x4.gt (local.get $b) (local.get $best)))
+              (local.set $best (v128.bitselect (local.get $b) (local.get $best) (local.get $tb)))
+              (local.set $tc (f32x4.gt (local.get $c) (local.get $best)))
+              (local.set $best (v128.bitselect (local.get $c) (local.get $best) (local.get $tc)))
+              (local.set $td (f32x4.gt (local.get $d) (local.get $best)))
+              ;; The last input that beat every earlier one wins.
+              (local.set $tc (v128.andnot (local.get $tc) (local.get $td)))
+              (local.set $tb (v128.andnot (v128.andnot (local.get $tb) (local.get $tc)) (local.get $td)))
+              (local.set $ta (v128.andnot (v128.andnot (v128.andnot (local.get $ta) (local.get $tb)) (local.get $tc)) (local.get $td)))
+              (local.set $g (v128.load (local.get $dy)))
+              (v128.store (i32.add (local.get $dx) (local.get $off)) (v128.and (local.get $g) (local.get $ta)))
+              (v128.store (i32.add (i32.add (local.get $dx) (local.get $off)) (local.get $cBytes)) (v128.and (local.get $g) (local.get $tb)))
+              (v128.store (i32.add (i32.add (local.get $dx) (local.get $off)) (local.get $rowBytes)) (v128.and (local.get $g) (local.get $tc)))
+              (v128.store (i32.add (i32.add (i32.add (local.get $dx) (local.get $off)) (local.get $rowBytes)) (local.get $cBytes))
+                (v128.and (local.get $g) (local.get $td)))
+              (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+              (local.set $off (i32.add (local.get $off) (i32.const 16)))
+              (br_if $groups (i32.lt_u (local.get $off) (local.get $groupEnd))))
+            ;; Past the window's second column, to the next window.
+            (local.set $off (i32.add (local.get $off) (local.get $cBytes)))
+            (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+            (br $cols)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rows))))
+
+  ;; out[c] += Σ_p x[p, c] in float64 over `positions` rows of `columns` float32 values (a multiple
+  ;; of 4), in the order of p: the same bits as the JS column sum in wasm-reductions.ts.
+  (func (export "column_sums")
+    (param $x i32) (param $positions i32) (param $columns i32) (param $out i32)
+    (local $end i32) (local $rowEnd i32) (local $acc i32) (local $v v128)
+    (local.set $end (i32.add (local.get $x)
+      (i32.shl (i32.mul (local.get $positions) (local.get $columns)) (i32.const 2))))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $x) (i32.shl (local.get $columns) (i32.const 2))))
+        (local.set $acc (local.get $out))
+        (loop $groups
+          (local.set $v (v128.load (local.get $x)))
+          (v128.store (local.get $acc) (f64x2.add (v128.load (local.get $acc)) (f64x2.promote_low_f32x4 (local.get $v))))
+          (v128.store offset=16 (local.get $acc)
+            (f64x2.add (v128.load offset=16 (local.get $acc))
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))))
+          (local.set $x (i32.add (local.get $x) (i32.const 16)))
+          (local.set $acc (i32.add (local.get $acc) (i32.const 32)))
+          (br_if $groups (i32.lt_u (local.get $x) (local.get $rowEnd))))
+        (br $rows))))
+
   ;; dst[i] += src[i] for n float32 values.
   (func (export "add_into") (param $dst i32) (param $src i32) (param $n i32)
     (local $end i32) (local $end4 i32)

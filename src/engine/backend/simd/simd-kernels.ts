@@ -10,6 +10,8 @@ interface KernelExports {
   momentum_step(w: number, g0: number, g1: number, v: number, out: number, n: number, lr: number, mu: number, wd: number, nesterov: number): void
   batch_norm_apply(x: number, mean: number, a: number, beta: number, out: number, positions: number, channels: number): void
   batch_norm_backward(x: number, dy: number, mean: number, g: number, h: number, k: number, out: number, positions: number, channels: number): void
+  column_sums(x: number, positions: number, columns: number, out: number): void
+  max_pool_2x2_grad(x: number, dy: number, dx: number, outRows: number, outWidth: number, channels: number): void
   conv_filter_grad(x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, fh: number, fw: number, top: number, left: number, chunkRows: number): void
 }
 
@@ -78,6 +80,14 @@ export class SimdKernels {
     const out = this.zeroedSums(channels)
     this.exports.channel_sums(x, positions, channels, out)
     return Float64Array.from(new Float64Array(this.memory.buffer, out, 2 * channels))
+  }
+
+  /** Σx per column in float64, over `positions` rows of `columns` (a multiple of 4). */
+  columnSums(x: number, positions: number, columns: number): Float64Array {
+    const out = this.scratch(8 * columns)
+    new Float64Array(this.memory.buffer, out, columns).fill(0)
+    this.exports.column_sums(x, positions, columns, out)
+    return Float64Array.from(new Float64Array(this.memory.buffer, out, columns))
   }
 
   /** [Σdy per channel…, Σdy·(x − mean) per channel…] in float64; `mean` holds `channels` float32 values. */
