@@ -1,7 +1,8 @@
-;; Elementwise training kernels in WebAssembly SIMD, run on the memory of tfjs's own wasm instance
-;; (imported), so they read and write tensors where they lie. tfjs's wasm build has no kernel for
-;; these passes, and written in JS they ran at ~3 ns per value (bench, 2-core Xeon): the batch-norm
-;; channel sums and the SGD update were ~15% of a data-parallel worker's step at width ¼.
+;; Training kernels in WebAssembly SIMD, run on the memory of tfjs's own wasm instance (imported), so
+;; they read and write tensors where they lie. tfjs's wasm build has no kernel for these passes, or
+;; one that is slow for training's shapes: written in JS, the elementwise passes ran at ~3 ns per
+;; value, and the convolution's filter gradient, built from wasm's transposes and a convolution,
+;; took twice the forward convolution's time (bench/profile-step.ts --worker, width ¼).
 ;;
 ;; Build: `npm run build:simd` (wabt) writes kernels-wasm.ts; a test checks that it matches this file.
 ;; Pointers are byte offsets into the imported memory; counts are in values. Nothing here uses a
