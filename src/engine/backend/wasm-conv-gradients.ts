@@ -202,6 +202,9 @@ function conv2dBackpropInput(args: KernelArgs): TensorInfo {
     if (originalInputGrad == null) throw new Error(`wasm's own ${INPUT_GRAD} was never saved`)
     return originalInputGrad.kernelFunc(args) as TensorInfo
   }
+  const undilated = info.dilationHeight === 1 && info.dilationWidth === 1
+  const simd = undilated && info.inChannels % 8 === 0 && dy.dtype === 'float32' && filter.dtype === 'float32' ? simdKernelsFor(wasm) : undefined
+  if (simd) return inputGradientSimd(wasm, simd, dy, filter, info)
   const [, outHeight, outWidth] = dy.shape
   const top = info.effectiveFilterHeight - 1 - info.padInfo.top
   const left = info.effectiveFilterWidth - 1 - info.padInfo.left
@@ -215,6 +218,50 @@ function conv2dBackpropInput(args: KernelArgs): TensorInfo {
   return withScratch(wasm, (temp) => {
     const swapped = temp(rotateAndSwapChannels(wasm, filter))
     return convWithSignedPads(wasm, dy, swapped, [1, 1], [info.dilationHeight, info.dilationWidth], pads, temp)
+  })
+}
+
+/**
+ * The input gradient of a stride-1 convolution in one SIMD kernel (kernels.wat, conv_input_grad),
+ * which sums 4 positions × 8 channels of dx in registers over every tap and output channel. It reads
+ * dy through a zero-padded copy, so that no read needs a bounds check, and the filter with its
+ * channel axes swapped, wt[i, j, o, c], so that 8 input channels lie together.
+ */
+function inputGradientSimd(wasm: BackendWasm, simd: SimdKernels, dy: TensorInfo, filter: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, outChannels: o, filterHeight: fh, filterWidth: fw } = info
+  const { top, left } = info.padInfo
+  // dx[y, x] reads dy rows y + top − i for i < fh: from top − fh + 1 to h − 1 + top.
+  const padTop = Math.max(0, fh - 1 - top)
+  const padLeft = Math.max(0, fw - 1 - left)
+  const hp = padTop + Math.max(oh, h + top)
+  const wp = padLeft + Math.max(ow, w + left)
+  return withScratch(wasm, (temp) => {
+    const padded = temp(wasm.makeOutput([n, hp, wp, o], 'float32'))
+    const wt = temp(wasm.makeOutput([fh, fw, o, c], 'float32'))
+    const dx = wasm.makeOutput([n, h, w, c], 'float32')
+    // Views after every makeOutput: an allocation may grow (and so replace) wasm's memory.
+    const src = heapF32(wasm, dy)
+    const dst = heapF32(wasm, padded)
+    dst.fill(0)
+    const rowValues = ow * o
+    for (let b = 0; b < n; b++) {
+      for (let y = 0; y < oh; y++) {
+        const from = (b * oh + y) * rowValues
+        dst.set(src.subarray(from, from + rowValues), ((b * hp + y + padTop) * wp + padLeft) * o)
+      }
+    }
+    const filterValues = heapF32(wasm, filter)
+    const swapped = heapF32(wasm, wt)
+    for (let tap = 0; tap < fh * fw; tap++) {
+      const base = tap * c * o
+      for (let ci = 0; ci < c; ci++) {
+        for (let oi = 0, from = base + ci * o, to = base + ci; oi < o; oi++, from++, to += c) swapped[to] = filterValues[from] as number
+      }
+    }
+    const shift = ((top + padTop) * wp + left + padLeft) * o * 4
+    const offset = (t: TensorInfo): number => SimdKernels.offsetOf(wasm, t)
+    simd.exports.conv_input_grad(offset(padded), offset(wt), offset(dx), n, h, w, c, hp, wp, o, fh, fw, shift)
+    return dx
   })
 }
 

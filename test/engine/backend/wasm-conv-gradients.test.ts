@@ -52,7 +52,13 @@ const CASES: Case[] = [
   { name: 'SIMD: pad wider than the filter', x: [2, 5, 5, 4], filter: [1, 1, 4, 8], pad: 2 },
   { name: 'SIMD: 1×1 image, batch 1', x: [1, 1, 1, 4], filter: [3, 3, 4, 8], pad: 'same' },
   // 40 × (4 + 8) floats a row: the 32 KB chunks hold 17 rows, so chunks end inside images.
-  { name: 'SIMD: chunks that span images', x: [3, 40, 40, 4], filter: [3, 3, 4, 8], pad: 'same' }
+  { name: 'SIMD: chunks that span images', x: [3, 40, 40, 4], filter: [3, 3, 4, 8], pad: 'same' },
+  // Input channels a multiple of 8 at stride 1: the SIMD input gradient (kernels.wat conv_input_grad).
+  { name: 'SIMD dx: 3×3 same, 16→5, 9 positions (a short last group)', x: [1, 3, 3, 16], filter: [3, 3, 16, 5], pad: 'same' },
+  { name: 'SIMD dx: valid, non-square filter and image', x: [2, 7, 10, 8], filter: [2, 3, 8, 3], pad: 'valid' },
+  { name: 'SIMD dx: explicit uneven pads', x: [2, 6, 7, 8], filter: [3, 3, 8, 4], pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  { name: 'SIMD dx: pad wider than the filter', x: [2, 5, 5, 8], filter: [1, 1, 8, 4], pad: 2 },
+  { name: 'SIMD dx: 2×2 images, 24 channels', x: [3, 2, 2, 24], filter: [3, 3, 24, 16], pad: 'same' }
 ]
 
 /** Seeded random shapes, so odd combinations nobody thought of get tried too. */
@@ -63,7 +69,9 @@ function randomCases(count: number, random: Random): Case[] {
     const strides: [number, number] = dilations === 1 ? [1 + random.int(3), 1 + random.int(3)] : [1, 1]
     // Output channels a multiple of 8 (at stride 1) take the SIMD filter gradient: a third of the cases.
     const outChannels = random.int(3) === 0 ? 8 * (1 + random.int(2)) : 1 + random.int(5)
-    const filter: Shape4 = [1 + random.int(4), 1 + random.int(4), 1 + random.int(5), outChannels]
+    // Input channels a multiple of 8 take the SIMD input gradient: a third of the cases.
+    const inChannels = random.int(3) === 0 ? 8 * (1 + random.int(2)) : 1 + random.int(5)
+    const filter: Shape4 = [1 + random.int(4), 1 + random.int(4), inChannels, outChannels]
     const x: Shape4 = [1 + random.int(3), 8 + random.int(6), 8 + random.int(6), filter[2]]
     let pad = pads[random.int(pads.length)]
     // tfjs sizes numeric-pad outputs from the filter height and stride alone (conv_util

@@ -216,6 +216,108 @@
           (br_if $groups (i32.lt_u (local.get $x) (local.get $rowEnd))))
         (br $rows))))
 
+  ;; Byte offset in the padded dy of what position `pos` = (b, y, x) of dx reads at tap (0, 0):
+  ;; ((b·hp + y)·wp + x)·o·4 + shift, `shift` placing the tap-(0, 0) read in the padded image.
+  (func $inputGradBase (param $pos i32) (param $h i32) (param $w i32) (param $hp i32) (param $wp i32) (param $o i32)
+    (param $dyp i32) (param $shift i32) (result i32)
+    (local $row i32)
+    (local.set $row (i32.div_u (local.get $pos) (local.get $w)))
+    (i32.add (i32.add (local.get $dyp) (local.get $shift))
+      (i32.shl
+        (i32.mul
+          (i32.add
+            (i32.mul
+              (i32.add (i32.mul (i32.div_u (local.get $row) (local.get $h)) (local.get $hp)) (i32.rem_u (local.get $row) (local.get $h)))
+              (local.get $wp))
+            (i32.rem_u (local.get $pos) (local.get $w)))
+          (local.get $o))
+        (i32.const 2))))
+
+  ;; The input gradient of a stride-1, undilated NHWC convolution: dx[b, y, x, c] =
+  ;; Σ_(i, j, o) dy[b, y + top − i, x + left − j, o] · w[i, j, c, o]. The caller passes dy zero-padded
+  ;; (dyp, [n, hp, wp, o]) so that every read lands inside it, `shift` = the byte offset of dy's
+  ;; (top + padTop, left + padLeft) in a padded image, and the filter as wt[i, j, o, c]. dx is
+  ;; [n, h, w, c], c a multiple of 8. Four positions × 8 channels of dx are summed in registers over
+  ;; every tap and output channel, as in conv_filter_grad.
+  (func (export "conv_input_grad")
+    (param $dyp i32) (param $wt i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
+    (param $hp i32) (param $wp i32) (param $o i32) (param $fh i32) (param $fw i32) (param $shift i32)
+    (local $positions i32) (local $cb i32) (local $pg i32) (local $i i32) (local $j i32) (local $t i32) (local $tEnd i32)
+    (local $tapBytes i32) (local $cBytes i32) (local $wq i32) (local $wStep i32)
+    (local $pos0 i32) (local $pos1 i32) (local $pos2 i32) (local $pos3 i32)
+    (local $p0 i32) (local $p1 i32) (local $p2 i32) (local $p3 i32)
+    (local $a00 v128) (local $a01 v128) (local $a10 v128) (local $a11 v128) (local $a20 v128) (local $a21 v128) (local $a30 v128) (local $a31 v128) (local $s v128) (local $b0 v128) (local $b1 v128)
+    (local.set $positions (i32.mul (i32.mul (local.get $n) (local.get $h)) (local.get $w)))
+    (local.set $cBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $tapBytes (i32.shl (local.get $o) (i32.const 2)))
+    (local.set $cb (i32.const 0))
+    (loop $cblocks
+      (local.set $pg (i32.const 0))
+      (loop $groups
+        ;; A short last group repeats its first position, and stores only the real ones.
+        (local.set $pos0 (local.get $pg))
+        (local.set $pos1 (i32.add (local.get $pg) (i32.const 1)))
+        (local.set $pos2 (i32.add (local.get $pg) (i32.const 2)))
+        (local.set $pos3 (i32.add (local.get $pg) (i32.const 3)))
+        (local.set $p0 (call $inputGradBase (local.get $pos0) (local.get $h) (local.get $w) (local.get $hp) (local.get $wp) (local.get $o) (local.get $dyp) (local.get $shift)))
+        (local.set $p1 (call $inputGradBase (select (local.get $pos1) (local.get $pg) (i32.lt_u (local.get $pos1) (local.get $positions))) (local.get $h) (local.get $w) (local.get $hp) (local.get $wp) (local.get $o) (local.get $dyp) (local.get $shift)))
+        (local.set $p2 (call $inputGradBase (select (local.get $pos2) (local.get $pg) (i32.lt_u (local.get $pos2) (local.get $positions))) (local.get $h) (local.get $w) (local.get $hp) (local.get $wp) (local.get $o) (local.get $dyp) (local.get $shift)))
+        (local.set $p3 (call $inputGradBase (select (local.get $pos3) (local.get $pg) (i32.lt_u (local.get $pos3) (local.get $positions))) (local.get $h) (local.get $w) (local.get $hp) (local.get $wp) (local.get $o) (local.get $dyp) (local.get $shift)))
+        (local.set $a00 (v128.const i32x4 0 0 0 0))
+        (local.set $a01 (v128.const i32x4 0 0 0 0))
+        (local.set $a10 (v128.const i32x4 0 0 0 0))
+        (local.set $a11 (v128.const i32x4 0 0 0 0))
+        (local.set $a20 (v128.const i32x4 0 0 0 0))
+        (local.set $a21 (v128.const i32x4 0 0 0 0))
+        (local.set $a30 (v128.const i32x4 0 0 0 0))
+        (local.set $a31 (v128.const i32x4 0 0 0 0))
+        (local.set $wq (i32.add (local.get $wt) (i32.shl (local.get $cb) (i32.const 2))))
+        (local.set $i (i32.const 0))
+        (loop $taprows
+          (local.set $j (i32.const 0))
+          (loop $tapcols
+            ;; Tap (i, j) reads (i·wp + j) positions before tap (0, 0): t runs over its o values.
+            (local.set $t (i32.mul (i32.sub (i32.const 0) (i32.add (i32.mul (local.get $i) (local.get $wp)) (local.get $j))) (local.get $tapBytes)))
+            (local.set $tEnd (i32.add (local.get $t) (local.get $tapBytes)))
+            (loop $outchannels
+              (local.set $b0 (v128.load (local.get $wq)))
+              (local.set $b1 (v128.load offset=16 (local.get $wq)))
+                  (local.set $s (v128.load32_splat (i32.add (local.get $p0) (local.get $t))))
+                  (local.set $a00 (f32x4.add (local.get $a00) (f32x4.mul (local.get $s) (local.get $b0))))
+                  (local.set $a01 (f32x4.add (local.get $a01) (f32x4.mul (local.get $s) (local.get $b1))))
+                  (local.set $s (v128.load32_splat (i32.add (local.get $p1) (local.get $t))))
+                  (local.set $a10 (f32x4.add (local.get $a10) (f32x4.mul (local.get $s) (local.get $b0))))
+                  (local.set $a11 (f32x4.add (local.get $a11) (f32x4.mul (local.get $s) (local.get $b1))))
+                  (local.set $s (v128.load32_splat (i32.add (local.get $p2) (local.get $t))))
+                  (local.set $a20 (f32x4.add (local.get $a20) (f32x4.mul (local.get $s) (local.get $b0))))
+                  (local.set $a21 (f32x4.add (local.get $a21) (f32x4.mul (local.get $s) (local.get $b1))))
+                  (local.set $s (v128.load32_splat (i32.add (local.get $p3) (local.get $t))))
+                  (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $b0))))
+                  (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $b1))))
+              (local.set $wq (i32.add (local.get $wq) (local.get $cBytes)))
+              (local.set $t (i32.add (local.get $t) (i32.const 4)))
+              (br_if $outchannels (i32.lt_s (local.get $t) (local.get $tEnd))))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br_if $tapcols (i32.lt_u (local.get $j) (local.get $fw))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $taprows (i32.lt_u (local.get $i) (local.get $fh))))
+        (if (i32.lt_u (local.get $pos0) (local.get $positions)) (then
+          (v128.store (i32.add (local.get $dx) (i32.add (i32.mul (local.get $pos0) (local.get $cBytes)) (i32.shl (local.get $cb) (i32.const 2)))) (local.get $a00))
+          (v128.store offset=16 (i32.add (local.get $dx) (i32.add (i32.mul (local.get $pos0) (local.get $cBytes)) (i32.shl (local.get $cb) (i32.const 2)))) (local.get $a01))))
+        (if (i32.lt_u (local.get $pos1) (local.get $positions)) (then
+          (v128.store (i32.add (local.get $dx) (i32.add (i32.mul (local.get $pos1) (local.get $cBytes)) (i32.shl (local.get $cb) (i32.const 2)))) (local.get $a10))
+          (v128.store offset=16 (i32.add (local.get $dx) (i32.add (i32.mul (local.get $pos1) (local.get $cBytes)) (i32.shl (local.get $cb) (i32.const 2)))) (local.get $a11))))
+        (if (i32.lt_u (local.get $pos2) (local.get $positions)) (then
+          (v128.store (i32.add (local.get $dx) (i32.add (i32.mul (local.get $pos2) (local.get $cBytes)) (i32.shl (local.get $cb) (i32.const 2)))) (local.get $a20))
+          (v128.store offset=16 (i32.add (local.get $dx) (i32.add (i32.mul (local.get $pos2) (local.get $cBytes)) (i32.shl (local.get $cb) (i32.const 2)))) (local.get $a21))))
+        (if (i32.lt_u (local.get $pos3) (local.get $positions)) (then
+          (v128.store (i32.add (local.get $dx) (i32.add (i32.mul (local.get $pos3) (local.get $cBytes)) (i32.shl (local.get $cb) (i32.const 2)))) (local.get $a30))
+          (v128.store offset=16 (i32.add (local.get $dx) (i32.add (i32.mul (local.get $pos3) (local.get $cBytes)) (i32.shl (local.get $cb) (i32.const 2)))) (local.get $a31))))
+        (local.set $pg (i32.add (local.get $pg) (i32.const 4)))
+        (br_if $groups (i32.lt_u (local.get $pg) (local.get $positions))))
+      (local.set $cb (i32.add (local.get $cb) (i32.const 8)))
+      (br_if $cblocks (i32.lt_u (local.get $cb) (local.get $c)))))
+
   ;; dst[i] += src[i] for n float32 values.
   (func (export "add_into") (param $dst i32) (param $src i32) (param $n i32)
     (local $end i32) (local $end4 i32)
