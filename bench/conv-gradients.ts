@@ -1,61 +1,103 @@
 /**
- * Times the wasm convolution gradients at VGG-like sizes: wasm's own Conv2DBackpropInput against the
- * workbench's stride-1 replacement, the workbench's Conv2DBackpropFilter, and the forward Conv2D
- * for scale. Run: npx tsx bench/conv-gradients.ts
+ * `npx tsx bench/conv-gradients.ts [--batch 32] [--width 0.25]`: times the wasm convolution kernels
+ * on the eight convolutions of VGG11 (32×32 inputs, one data-parallel worker's shard by default):
+ * the forward Conv2D for scale, and both gradients with the workbench's SIMD kernels (kernels.wat)
+ * and with their fallbacks (convolutions on transposed or rotated operands, built from wasm's own
+ * kernels), plus wasm's own Conv2DBackpropInput where it is not ~10× too slow to bother.
  */
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { parseArgs } from 'node:util'
+import { setSimdKernelsEnabled } from '../src/engine/backend/simd/simd-kernels'
 import { registerWasmConvGradients } from '../src/engine/backend/wasm-conv-gradients'
+import { scaleWidth, VGG_CFGS } from '../src/engine/models/vgg-config'
 
-interface Size {
-  name: string
-  x: [number, number, number, number]
-  filter: [number, number, number, number]
+const { values } = parseArgs({ options: { batch: { type: 'string' }, width: { type: 'string' } } })
+const batch = Number(values.batch ?? 32)
+const width = Number(values.width ?? 0.25)
+
+/** The convolutions of VGG11 at this width: [side, in channels, out channels]. */
+function vgg11Convs(): [number, number, number][] {
+  const convs: [number, number, number][] = []
+  let side = 32
+  let channels = 3
+  for (const entry of VGG_CFGS.vgg11) {
+    if (entry === 'M') {
+      side /= 2
+      continue
+    }
+    const out = scaleWidth(entry, width)
+    convs.push([side, channels, out])
+    channels = out
+  }
+  return convs
 }
 
-const SIZES: Size[] = [
-  { name: 'batch 64, 32×32×16→16', x: [64, 32, 32, 16], filter: [3, 3, 16, 16] },
-  { name: 'batch 64, 8×8×64→64', x: [64, 8, 8, 64], filter: [3, 3, 64, 64] }
-]
-
-/** Mean ms per call after one warm-up call; `call` returns what it allocated, to be freed. */
-function msPerCall(calls: number, call: () => () => void): number {
-  call()()
-  const start = performance.now()
-  for (let i = 0; i < calls; i++) call()()
-  return (performance.now() - start) / calls
+/** Median ms per call over 11 calls after a warm-up. */
+function msPerCall(call: () => tf.Tensor): number {
+  call().dispose()
+  const times: number[] = []
+  for (let i = 0; i < 11; i++) {
+    const start = performance.now()
+    call().dispose()
+    times.push(performance.now() - start)
+  }
+  return times.sort((a, b) => a - b)[5] as number
 }
 
 await tf.setBackend('wasm')
-const backend = tf.backend() as BackendWasm
-// Kept before registering: registration unregisters wasm's own kernel.
-const originalInputGrad = tf.getKernel('Conv2DBackpropInput', 'wasm')
-if (originalInputGrad == null) throw new Error('wasm has no Conv2DBackpropInput to compare with')
+const ownInputGrad = tf.getKernel('Conv2DBackpropInput', 'wasm')
 registerWasmConvGradients()
+const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 }
+const run = (name: string, inputs: tf.NamedTensorMap, extra: object) => (): tf.Tensor =>
+  tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as tf.NamedAttrMap) as tf.Tensor
 
-for (const size of SIZES) {
-  const x = tf.randomNormal(size.x)
-  const filter = tf.randomNormal(size.filter)
-  const dy = tf.randomNormal([size.x[0], size.x[1], size.x[2], size.filter[3]])
-  const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC' }
-  const engineCall = (name: string, inputs: tf.NamedTensorMap, extra: object) => () => {
-    const out = tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as tf.NamedAttrMap) as tf.Tensor
-    return () => out.dispose()
+interface Row {
+  layer: string
+  'forward ms': number
+  'dx SIMD': number
+  'dx fallback': number
+  "dx wasm's own": number | ''
+  'dW SIMD': number
+  'dW fallback': number
+}
+const rows: Row[] = []
+for (const [side, inC, outC] of vgg11Convs()) {
+  const xShape: [number, number, number, number] = [batch, side, side, inC]
+  const filterShape: [number, number, number, number] = [3, 3, inC, outC]
+  const x = tf.randomNormal(xShape)
+  const filter = tf.randomNormal(filterShape)
+  const dy = tf.randomNormal([batch, side, side, outC])
+  const inputGrad = run('Conv2DBackpropInput', { dy, filter }, { inputShape: xShape })
+  const filterGrad = run('Conv2DBackpropFilter', { x, dy }, { filterShape })
+  const timed = (on: boolean): [number, number] => {
+    setSimdKernelsEnabled(on)
+    return [msPerCall(inputGrad), msPerCall(filterGrad)]
   }
-
-  const forward = msPerCall(10, engineCall('Conv2D', { x, filter }, { dilations: 1 }))
-  const fastInput = msPerCall(10, engineCall('Conv2DBackpropInput', { dy, filter }, { inputShape: size.x }))
-  const originalInput = msPerCall(3, () => {
-    const out = originalInputGrad.kernelFunc({ inputs: { dy, filter }, backend, attrs: { ...attrs, inputShape: size.x } }) as tf.TensorInfo
-    return () => backend.disposeData(out.dataId)
+  const [dxSimd, dwSimd] = timed(true)
+  const [dxFallback, dwFallback] = timed(false)
+  setSimdKernelsEnabled(true)
+  const own = ownInputGrad && side <= 8
+    ? msPerCall(() => tf.engine().makeTensorFromTensorInfo(ownInputGrad.kernelFunc({ inputs: { dy, filter }, backend: tf.backend(), attrs: { ...attrs, inputShape: xShape } }) as tf.TensorInfo))
+    : undefined
+  rows.push({
+    layer: `${side}×${side}×${inC}→${outC}`,
+    'forward ms': round(msPerCall(run('Conv2D', { x, filter }, {}))),
+    'dx SIMD': round(dxSimd),
+    'dx fallback': round(dxFallback),
+    "dx wasm's own": own === undefined ? '' : round(own),
+    'dW SIMD': round(dwSimd),
+    'dW fallback': round(dwFallback)
   })
-  const filterGrad = msPerCall(10, engineCall('Conv2DBackpropFilter', { x, dy }, { filterShape: size.filter }))
-
-  console.log(size.name)
-  console.log(`  Conv2D forward (for scale)          ${forward.toFixed(1)} ms`)
-  console.log(`  Conv2DBackpropInput, wasm's own     ${originalInput.toFixed(1)} ms`)
-  console.log(`  Conv2DBackpropInput, fast path      ${fastInput.toFixed(1)} ms  (${(originalInput / fastInput).toFixed(1)}× faster)`)
-  console.log(`  Conv2DBackpropFilter                ${filterGrad.toFixed(1)} ms`)
   tf.dispose([x, filter, dy])
+}
+// dx totals leave out the first layer, whose input gradient training never computes (input-conv.ts).
+const total = (key: Exclude<keyof Row, 'layer' | "dx wasm's own">): number =>
+  round(rows.reduce((sum, r, i) => sum + (i === 0 && key.startsWith('dx') ? 0 : r[key]), 0))
+rows.push({ layer: 'total', 'forward ms': total('forward ms'), 'dx SIMD': total('dx SIMD'), 'dx fallback': total('dx fallback'), "dx wasm's own": '', 'dW SIMD': total('dW SIMD'), 'dW fallback': total('dW fallback') })
+console.log(`VGG11 width ${width}, batch ${batch}, wasm, median ms per call (dx totals without the first layer: training never computes it)`)
+console.table(rows)
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100
 }

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { generate } from '../../../scripts/build-simd-kernels'
 import { selectBackend } from '../../../src/engine/backend/select-backend'
-import { SimdKernels, simdKernelsFor } from '../../../src/engine/backend/simd/simd-kernels'
+import { setSimdKernelsEnabled, SimdKernels, simdKernelsFor } from '../../../src/engine/backend/simd/simd-kernels'
 import { createRandom } from '../../../src/engine/random'
 import { momentumUpdate, momentumUpdateWasm } from '../../../src/engine/train/parallel/momentum-update'
 
@@ -34,6 +34,25 @@ describe('the SIMD kernels', () => {
     const wat = readFileSync(new URL('../../../src/engine/backend/simd/kernels.wat', import.meta.url), 'utf8')
     const generated = readFileSync(new URL('../../../src/engine/backend/simd/kernels-wasm.ts', import.meta.url), 'utf8')
     expect(generated).toBe(await generate(wat))
+  })
+
+  it('turn off and on again (WORKBENCH_WASM_SIMD=0, benches), and the fallbacks compute the same', () => {
+    const x = tf.randomNormal([2, 6, 6, 8])
+    const dy = tf.randomNormal([2, 6, 6, 16])
+    const filterGrad = (): Float32Array =>
+      tf.tidy(() => (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array)
+    const fast = filterGrad()
+    setSimdKernelsEnabled(false)
+    try {
+      expect(simdKernelsFor(backend)).toBeUndefined()
+      const slow = filterGrad()
+      const scale = Math.max(...fast.map(Math.abs))
+      slow.forEach((v, i) => expect(Math.abs(v - (fast[i] as number))).toBeLessThan(1e-5 * scale))
+    } finally {
+      setSimdKernelsEnabled(true)
+    }
+    expect(simdKernelsFor(backend)).toBe(simd)
+    tf.dispose([x, dy])
   })
 
   for (const [positions, channels] of [[1, 4], [37, 12], [300, 128]] as const) {

@@ -75,12 +75,13 @@ describe.skipIf(!HAVE_CIFAR)('a VGG11-BN trained briefly on real CIFAR-10 images
     }
     // He-normal noise puts a third of its energy in the smooth part; measured 0.30 here.
     expect(median(atInit)).toBeLessThan(0.45)
-    // Measured over eight runs (dropout masks are unseeded): median 0.73–0.83, edge-like 6–12,
-    // colour-like 1–4, together 9–14 of 16. Asserted with margin below the lowest seen.
-    expect(median(added)).toBeGreaterThan(0.6)
-    expect(edges(added)).toBeGreaterThanOrEqual(3)
+    // Measured over 22 runs (dropout masks are unseeded, and the data-parallel split follows the
+    // cores' speed): median 0.65–0.84, edge-like 2–12, colour-like 1–5, together 7–14 of 16. Noise
+    // (the initial filters) gives 0.30, 0 and 1. Asserted with margin below the lowest seen.
+    expect(median(added)).toBeGreaterThan(0.55)
+    expect(edges(added)).toBeGreaterThanOrEqual(1)
     expect(colours(added)).toBeGreaterThanOrEqual(1)
-    expect(edges(added) + colours(added)).toBeGreaterThanOrEqual(7)
+    expect(edges(added) + colours(added)).toBeGreaterThanOrEqual(5)
     // The trained filters themselves still carry their initial noise: their median smooth share was
     // 0.33–0.47 over seven runs, too close to the initial 0.30 to assert on; the pictures show both.
     const grid = filterGrid(run.model, resolveVizLayer(run.depth, 'conv 1-1').name)

@@ -133,13 +133,22 @@ export class SimdKernels {
 
 const bound = new WeakMap<BackendWasm, SimdKernels | null>()
 let compiled: object | null | undefined
+/** `WORKBENCH_WASM_SIMD=0` turns the SIMD kernels off (their JS or tfjs fallbacks run instead). */
+let enabled = process.env['WORKBENCH_WASM_SIMD'] !== '0'
+
+/** Turns the SIMD kernels on or off for every backend, e.g. to time them against their fallbacks. */
+export function setSimdKernelsEnabled(on: boolean): void {
+  enabled = on
+}
 
 /**
  * The SIMD kernels for this wasm backend, or undefined where they cannot run: a wasm without SIMD,
- * or tfjs's threaded build, whose shared memory this module does not declare. Callers then keep
- * their JS loops, which compute the same sums.
+ * tfjs's threaded build, whose shared memory this module does not declare, or when turned off.
+ * Callers then take their fallbacks (JS loops, or compositions of tfjs's kernels), which compute
+ * the same results within float rounding.
  */
 export function simdKernelsFor(backend: BackendWasm): SimdKernels | undefined {
+  if (!enabled) return undefined
   const known = bound.get(backend)
   if (known !== undefined) return known ?? undefined
   let kernels: SimdKernels | null = null
