@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { mkdtemp, readFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -12,19 +12,45 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const CLI = ['--import', 'tsx', join(ROOT, 'src/cli/index.ts')]
 const env = { ...process.env, WORKBENCH_BACKEND: 'wasm' }
 
-/** Runs the CLI; kills it with SIGKILL after `killAfterMs` if given. Resolves with exit code / signal. */
-function cli(args: string[], killAfterMs?: number): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+/** Bytes of every run's metrics.jsonl in the project: they grow while a run trains. */
+async function metricsBytes(project: string): Promise<number> {
+  const runs = await readdir(join(project, 'runs')).catch(() => [] as string[])
+  const sizes = await Promise.all(runs.map((id) => stat(join(project, 'runs', id, 'metrics.jsonl')).then((s) => s.size, () => 0)))
+  return sizes.reduce((a, b) => a + b, 0)
+}
+
+/**
+ * Runs the CLI. With `kill`, sends SIGKILL `afterTrainingMs` after the process has started training
+ * (its metrics grow): process start-up (tsx + tfjs) takes 4 s on an idle machine and over 7 s
+ * under the test suite's load, so a kill timed from the spawn often landed before any run began.
+ * Resolves with exit code / signal.
+ */
+function cli(args: string[], kill?: { project: string; afterTrainingMs: number }): Promise<{ code: number | null; signal: string | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] })
-    let stdout = ''
-    child.stdout.on('data', (d) => (stdout += d))
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs)
-    child.on('error', reject)
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer)
-      // Give the orphaned trainer a moment to notice its parent is gone and exit.
-      setTimeout(() => resolve({ code, signal, stdout }), 300)
-    })
+    void (kill ? metricsBytes(kill.project) : Promise.resolve(0)).then((before) => {
+      const child = spawn(process.execPath, [...CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'] })
+      let stdout = ''
+      let exited = false
+      let timer: NodeJS.Timeout | undefined
+      child.stdout.on('data', (d) => (stdout += d))
+      if (kill) {
+        const started = Date.now()
+        const poll = async (): Promise<void> => {
+          if (exited) return
+          // Give up waiting after a minute: the kill then lands wherever the process is.
+          if ((await metricsBytes(kill.project)) > before || Date.now() - started > 60_000) timer = setTimeout(() => child.kill('SIGKILL'), kill.afterTrainingMs)
+          else setTimeout(() => void poll(), 100)
+        }
+        void poll()
+      }
+      child.on('error', reject)
+      child.on('exit', (code, signal) => {
+        exited = true
+        clearTimeout(timer)
+        // Give the orphaned trainer a moment to notice its parent is gone and exit.
+        setTimeout(() => resolve({ code, signal, stdout }), 300)
+      })
+    }, reject)
   })
 }
 
@@ -37,8 +63,8 @@ describe('sweep survives kill -9', () => {
     let killedMidRun = 0
     const summary: string[] = []
     for (let attempt = 0; attempt < 5; attempt++) {
-      // Process start-up (tsx + tfjs) takes ~2 s; kill somewhere in the first few seconds of work.
-      const result = await cli(attempt === 0 ? sweep : ['resume', '--project', project], 2000 + random.int(5000))
+      // Kill somewhere in the first few seconds of training.
+      const result = await cli(attempt === 0 ? sweep : ['resume', '--project', project], { project, afterTrainingMs: random.int(4000) })
       if (result.signal === 'SIGKILL') {
         const runs = await listRuns(project)
         if (runs.some((r) => r.status === 'running')) killedMidRun++
