@@ -58,7 +58,6 @@ function fusable(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.T
 function fusedGradients(
   x: tf.Tensor, dy: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, scale: tf.Tensor | undefined, epsilon: number
 ): Record<string, () => tf.Tensor> {
-  const backend = tf.backend() as BackendWasm
   const channels = x.shape[x.rank - 1]
   const v = variance.dataSync() as Float32Array
   const gamma = scale ? (scale.dataSync() as Float32Array) : undefined
@@ -67,26 +66,8 @@ function fusedGradients(
   let sums: { dy: Float64Array; dyXmu: Float64Array } | undefined
   const channelSums = (): { dy: Float64Array; dyXmu: Float64Array } => {
     if (sums) return sums
-    const simd = channels % 4 === 0 && mean.dtype === 'float32' ? simdKernelsFor(backend) : undefined
-    if (simd) {
-      // The same sums in the same order, four channels at a time (kernels.wat).
-      const offset = (t: tf.Tensor): number => SimdKernels.offsetOf(backend, t)
-      const both = simd.batchNormGradSums(offset(x), offset(dy), offset(mean), x.size / channels, channels)
-      return (sums = { dy: both.subarray(0, channels), dyXmu: both.subarray(channels) })
-    }
-    const xs = heapF32(backend, x)
-    const g = heapF32(backend, dy)
-    const mu = mean.dataSync() as Float32Array
-    const sumDy = new Float64Array(channels)
-    const sumDyXmu = new Float64Array(channels)
-    for (let i = 0; i < xs.length; ) {
-      for (let c = 0; c < channels; c++, i++) {
-        const d = g[i]
-        sumDy[c] += d
-        sumDyXmu[c] += d * (xs[i] - mu[c])
-      }
-    }
-    return (sums = { dy: sumDy, dyXmu: sumDyXmu })
+    const both = batchNormGradientSums(x, dy, mean)
+    return (sums = { dy: both.subarray(0, channels), dyXmu: both.subarray(channels) })
   }
   const perChannel = (f: (c: number, sum: { dy: Float64Array; dyXmu: Float64Array }) => number) => (): tf.Tensor => {
     const sum = channelSums()
@@ -99,4 +80,33 @@ function fusedGradients(
     scale: perChannel((c, sum) => r[c] * sum.dyXmu[c]),
     offset: perChannel((c, sum) => sum.dy[c])
   }
+}
+
+/**
+ * [Σdy per channel…, Σdy·(x − mean) per channel…] over every axis but the last, in float64 and in
+ * the order of the positions; on wasm four channels at a time when they come in fours (kernels.wat),
+ * which gives the same bits as the loop.
+ */
+export function batchNormGradientSums(x: tf.Tensor, dy: tf.Tensor, mean: tf.Tensor): Float64Array {
+  const channels = x.shape[x.rank - 1] as number
+  const positions = x.size / channels
+  const wasm = tf.getBackend() === BACKEND ? (tf.backend() as BackendWasm) : undefined
+  const float32 = x.dtype === 'float32' && dy.dtype === 'float32' && mean.dtype === 'float32'
+  const simd = wasm && float32 && channels % 4 === 0 ? simdKernelsFor(wasm) : undefined
+  if (wasm && simd) {
+    const offset = (t: tf.Tensor): number => SimdKernels.offsetOf(wasm, t)
+    return simd.batchNormGradSums(offset(x), offset(dy), offset(mean), positions, channels)
+  }
+  const xs = wasm && float32 ? heapF32(wasm, x) : (x.dataSync() as Float32Array)
+  const g = wasm && float32 ? heapF32(wasm, dy) : (dy.dataSync() as Float32Array)
+  const mu = mean.dataSync() as Float32Array
+  const out = new Float64Array(2 * channels)
+  for (let i = 0; i < xs.length; ) {
+    for (let c = 0; c < channels; c++, i++) {
+      const d = g[i] as number
+      out[c] += d
+      out[channels + c] += d * ((xs[i] as number) - (mu[c] as number))
+    }
+  }
+  return out
 }

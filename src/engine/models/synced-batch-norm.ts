@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import { batchNormGradientSums } from '../backend/batch-norm-gradient'
 import { SimdKernels, simdKernelsFor } from '../backend/simd/simd-kernels'
-import { BACKEND, heapF32 } from '../backend/wasm-kernel-utils'
+import { BACKEND } from '../backend/wasm-kernel-utils'
 
 /** Sums a small vector over every data-parallel worker (see train/parallel/collective.ts). */
 export interface ChannelSumReducer {
@@ -93,7 +94,7 @@ function syncedNormalize(
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs] = saved as [tf.Tensor]
-        const local = weight === 1 ? gradientSums(xs, dy, mean) : new Float64Array(2 * channels)
+        const local = weight === 1 ? batchNormGradientSums(xs, dy, tf.tensor1d(mean)) : new Float64Array(2 * channels)
         const sums = reducer.allReduceSmall(local)
         if (weight === 0) return [tf.zerosLike(xs), tf.zeros([channels]), tf.zeros([channels])]
         const h = new Float32Array(channels)
@@ -154,45 +155,18 @@ function newWasmTensor(wasm: BackendWasm, shape: number[]): tf.Tensor {
   return tf.engine().makeTensorFromTensorInfo(wasm.makeOutput(shape, 'float32'), wasm)
 }
 
-/** [Σdy per channel…, Σdy·(x − mean) per channel…] over this shard, in float64. */
-function gradientSums(x: tf.Tensor, dy: tf.Tensor, mean: Float32Array): Float64Array {
-  const channels = mean.length
-  const positions = x.size / channels
-  const kernels = simdFor(x)
-  if (kernels && dy.dtype === 'float32') {
-    const { wasm, simd } = kernels
-    const meanTensor = tf.tensor1d(mean)
-    const offset = (t: tf.Tensor): number => SimdKernels.offsetOf(wasm, t)
-    const sums = simd.batchNormGradSums(offset(x), offset(dy), offset(meanTensor), positions, channels)
-    meanTensor.dispose()
-    return sums
-  }
-  const xs = x.dataSync() as Float32Array
-  const g = dy.dataSync() as Float32Array
-  const out = new Float64Array(2 * channels)
-  for (let i = 0; i < xs.length; ) {
-    for (let c = 0; c < channels; c++, i++) {
-      const d = g[i] as number
-      out[c] += d
-      out[channels + c] += d * ((xs[i] as number) - (mean[c] as number))
-    }
-  }
-  return out
-}
-
 /** [count, Σx per channel…, Σx² per channel…] over every axis but the last, in float64. */
 function channelSums(x: tf.Tensor): Float64Array {
   const channels = x.shape[x.rank - 1] as number
   const out = new Float64Array(1 + 2 * channels)
   out[0] = x.size / channels
-  const wasm = tf.getBackend() === BACKEND ? (tf.backend() as BackendWasm) : undefined
-  const simd = wasm && channels % 4 === 0 ? simdKernelsFor(wasm) : undefined
-  if (wasm && simd) {
+  const kernels = simdFor(x)
+  if (kernels) {
     // The same sums in the same order, four channels at a time (kernels.wat).
-    out.set(simd.channelSums(SimdKernels.offsetOf(wasm, x), out[0], channels), 1)
+    out.set(kernels.simd.channelSums(SimdKernels.offsetOf(kernels.wasm, x), out[0], channels), 1)
     return out
   }
-  const data = wasm ? heapF32(wasm, x) : (x.dataSync() as Float32Array)
+  const data = x.dataSync() as Float32Array
   for (let i = 0; i < data.length; ) {
     for (let c = 0; c < channels; c++, i++) {
       const v = data[i] as number
