@@ -43,5 +43,8 @@ describe('ShardBalance', () => {
     balance.record(2, 0, 0)
     for (const count of [3, 4, 64]) expectWhole(balance.bounds(count), count)
     expect(sizes(balance.bounds(3))).toEqual([1, 1, 1])
+    // Fewer images than workers: an equal split whatever the speeds, some shares empty.
+    expect(sizes(balance.bounds(2))).toEqual([0, 1, 1])
+    expect(sizes(balance.bounds(1))).toEqual([0, 0, 1])
   })
 })

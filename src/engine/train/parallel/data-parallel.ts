@@ -149,13 +149,12 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
   }
 
   const balance = new ShardBalance(workers)
-  const equalShard = (count: number, rank: number): [number, number] => [Math.floor((rank * count) / workers), Math.floor(((rank + 1) * count) / workers)]
   const pixels = options.shape.size * options.shape.size * 3
 
   return {
     workers,
     async step(batch, lr) {
-      const shards = batch.count >= workers ? balance.bounds(batch.count) : threads.map((_, rank) => equalShard(batch.count, rank))
+      const shards = balance.bounds(batch.count)
       const replies = await Promise.all(
         threads.map((_, rank) => {
           let [start, end] = shards[rank] as [number, number]
@@ -173,10 +172,8 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
         if (reply.type !== 'stepped') throw new Error(`training worker answered ${reply.type} to a step`)
         loss += reply.loss
         correct += reply.correct
-        if (batch.count >= workers) {
-          const [start, end] = shards[rank] as [number, number]
-          balance.record(rank, end - start, reply.busyMs)
-        }
+        const [start, end] = shards[rank] as [number, number]
+        balance.record(rank, end - start, reply.busyMs)
       })
       return { loss, correct }
     },

@@ -24,8 +24,14 @@ export class ShardBalance {
     this.measured = Array.from({ length: workers }, () => false)
   }
 
-  /** [start, end) of each worker's images in a batch of `count` ≥ workers; every worker gets at least one. */
+  /**
+   * [start, end) of each worker's images in a batch of `count`. With at least one image per worker,
+   * every worker gets one or more; with fewer, the split is equal and some shares are empty.
+   */
   bounds(count: number): [number, number][] {
+    if (count < this.workers) {
+      return Array.from({ length: this.workers }, (_, rank) => [Math.floor((rank * count) / this.workers), Math.floor(((rank + 1) * count) / this.workers)])
+    }
     const total = this.speed.reduce((a, b) => a + b, 0)
     const out: [number, number][] = []
     let start = 0
@@ -41,7 +47,7 @@ export class ShardBalance {
     return out
   }
 
-  /** Records a step: worker `rank` computed `images` in `busyMs` milliseconds. */
+  /** Records a step: worker `rank` computed `images` in `busyMs` milliseconds (no images: ignored). */
   record(rank: number, images: number, busyMs: number): void {
     if (!(busyMs > 0) || images <= 0) return
     const old = this.speed[rank] as number
