@@ -32,15 +32,20 @@ const batch = {
 }
 const oneWorker = { allReduceSmall: (v: ArrayLike<number>) => Float64Array.from(v) }
 const step = values.worker
-  ? (): void =>
-      tf.tidy(() => {
+  ? async (): Promise<void> => {
+      const grads = tf.tidy(() => {
         const shard = lossAndGradients(model, variables, batch, { size: 32, numClasses: 10 }, { lossScale: 0.5, reducer: oneWorker })
-        for (const g of Object.values(shard.grads)) g.dataSync()
         shard.correct.dispose()
+        return Object.values(shard.grads)
       })
-  : (): void => void trainStep(model, optimizer, variables, batch, 32, 10, 5e-4)
-step()
-step()
+      await Promise.all(grads.map((g) => g.data()))
+      tf.dispose(grads)
+    }
+  : async (): Promise<void> => {
+      await trainStep(model, optimizer, variables, batch, 32, 10, 5e-4)
+    }
+await step()
+await step()
 
 const perStep: Map<string, number>[] = []
 const calls = new Map<string, number>()

@@ -87,7 +87,11 @@ for (const width of widths) {
   // Inference in this thread, as evaluation runs.
   await stepper.sync()
   const input = tf.tensor4d(batch.x, [batchSize, SIZE, SIZE, 3])
-  const infer = await measure(() => tf.tidy(() => forward(model, input, false).dataSync()), 2)
+  const infer = await measure(async () => {
+    const y = tf.tidy(() => forward(model, input, false))
+    await y.data() // never dataSync: it blocks and fails on webgpu
+    y.dispose()
+  }, 2)
   input.dispose()
   await dispose()
   results.push({ arch: 'vgg11_bn', width, trainImagesPerSecond: round(train), inferImagesPerSecond: round(infer) })

@@ -1,5 +1,6 @@
 import type { TrainConfig } from '../shared/train-config'
 import { listFlag, numberFlag } from './args'
+import { BACKEND_FLAG_OPTIONS, BACKEND_FLAG_USAGE } from './backend-flag'
 
 /** The training flags `train` and `sweep` share, for node:util parseArgs. */
 export const TRAINING_FLAG_OPTIONS = {
@@ -17,12 +18,13 @@ export const TRAINING_FLAG_OPTIONS = {
   'val-fraction': { type: 'string' },
   'train-per-class': { type: 'string' },
   'no-augment': { type: 'boolean' },
-  seed: { type: 'string' }
+  seed: { type: 'string' },
+  ...BACKEND_FLAG_OPTIONS
 } as const
 
 export const TRAINING_FLAGS_USAGE = `[--arch vgg11_bn] [--width 0.125] [--epochs N] [--batch-size N] [--lr X] [--momentum X]
   [--weight-decay X] [--schedule constant|multistep|cosine] [--milestones 60,120,160] [--gamma X]
-  [--warmup-epochs N] [--val-fraction X] [--train-per-class N] [--no-augment] [--seed N]`
+  [--warmup-epochs N] [--val-fraction X] [--train-per-class N] [--no-augment] [--seed N] ${BACKEND_FLAG_USAGE}`
 
 type FlagValues = { [K in keyof typeof TRAINING_FLAG_OPTIONS]?: (typeof TRAINING_FLAG_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }
 

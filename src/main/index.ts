@@ -11,6 +11,8 @@ import type { AppCommand, AppInfo, EngineStatus } from '../shared/contract'
 import trainerEntry from '../engine/process/trainer-entry?modulePath'
 import probeEntry from '../engine/api/backend-probe-entry?modulePath'
 import trainWorkerEntry from '../engine/train/parallel/train-worker-entry?modulePath'
+// electron-vite turns this into resources/icon.png's path relative to the built main (out/main).
+import appIcon from '../../resources/icon.png?asset'
 import { TRAIN_WORKER_ENTRY_ENV } from '../engine/train/parallel/worker-protocol'
 import { formatAboutDetail } from './about-text'
 import { buildAppMenuTemplate } from './app-menu'
@@ -80,6 +82,7 @@ function createMainWindow(api: WorkbenchServer): BrowserWindow {
     height: 820,
     show: false,
     title: 'Transfer Workbench',
+    icon: appIcon,
     webPreferences: secureWebPreferences(join(import.meta.dirname, '../preload/index.cjs'))
   })
   const connection = connectWindow(api, win, ipcMain, appOrigin)
@@ -134,7 +137,8 @@ async function showAbout(): Promise<void> {
     type: 'info',
     title: 'About Transfer Workbench',
     message: 'Transfer Workbench',
-    detail: formatAboutDetail(info, status)
+    detail: formatAboutDetail(info, status),
+    icon: appIcon
   })
 }
 

@@ -7,6 +7,7 @@
  * trusted) and returns a promise; long work returns an id at once and reports through events, never
  * through a promise that waits minutes. Failures reject with an `ApiError` (see contract-errors.ts).
  */
+import type { BackendInfo } from './backend'
 import type { ProjectStatus } from './cluster-status'
 import type { ApiErrorData } from './contract-errors'
 import type { RunEvaluation } from './evaluation'
@@ -37,17 +38,8 @@ export interface EngineStatus {
   memory: EngineMemory
 }
 
-/** Which tfjs backend and device training uses (mirrors the engine's BackendInfo). */
-export interface EngineBackend {
-  backend: 'tensorflow' | 'wasm' | 'cpu'
-  device: 'gpu' | 'cpu'
-  /** e.g. "GPU · tensorflow" or "CPU · wasm, 2 training threads". */
-  label: string
-  threads: number
-  /** Why no GPU is used, and what to do about it. */
-  gpuProblem?: { code: string; message: string; fix: string }
-  notes: string[]
-}
+/** Which tfjs backend and device training uses. */
+export type EngineBackend = BackendInfo
 
 export interface EngineMemory {
   systemTotalBytes: number

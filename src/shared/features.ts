@@ -203,3 +203,17 @@ export function preprocessingPreset(name: PreprocessingPreset): PreprocessingSpe
 }
 
 export const PREPROCESSING_PRESETS: readonly PreprocessingPreset[] = ['caffe', 'tf', 'torch', 'unit']
+
+/** Parses a preset name, naming the valid ones in the error. */
+export function parsePreprocessing(name: string): PreprocessingSpec {
+  if (!(PREPROCESSING_PRESETS as readonly string[]).includes(name)) {
+    throw new Error(`unknown preprocessing '${name}'; use one of ${PREPROCESSING_PRESETS.join(', ')}`)
+  }
+  return preprocessingPreset(name as PreprocessingPreset)
+}
+
+/** The spec of a workbench checkpoint: RGB with the normalization measured on its training images. */
+export function checkpointPreprocessing(normalization: { mean: number[]; std: number[] }): PreprocessingSpec {
+  const three = (v: number[]): [number, number, number] => [v[0], v[1], v[2]]
+  return { name: 'checkpoint', channelOrder: 'rgb', mean: three(normalization.mean), std: three(normalization.std) }
+}

@@ -58,7 +58,7 @@ describe('native menus', () => {
       lastCrash: null,
       activeRunId: null,
       backendState: 'known',
-      backend: { backend: 'wasm', device: 'cpu', label: 'CPU · wasm, 2 training threads', threads: 2, notes: [], gpuProblem: { code: 'forced', message: 'forced by env', fix: 'unset it' } },
+      backend: { backend: 'wasm', device: 'cpu', label: 'CPU · wasm, 2 training threads', threads: 2, attempts: [], notes: [], gpuProblem: { code: 'forced', message: 'forced by env', fix: 'unset it' } },
       memory: { systemTotalBytes: 1, systemFreeBytes: 1, hostRssBytes: 1, trainerRssBytes: null }
     } satisfies EngineStatus
     const text = formatAboutDetail(info, status)

@@ -6,9 +6,10 @@
  * bundler's own.
  */
 import { execFile, fork } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TrainerHost } from '../../src/engine/process/trainer-host'
@@ -60,5 +61,16 @@ describe('the built trainer entry', () => {
     expect(events.filter((e) => e.type === 'epoch')).toHaveLength(2)
     const status = events.filter((e) => e.type === 'status').map((e) => (e as { message: string }).message)
     expect(status.some((m) => /2 worker threads/.test(m))).toBe(true)
+  })
+})
+
+describe('the built main', () => {
+  it('finds the app icon (resources/icon.png) relative to itself, where the window and the About box look', async () => {
+    const main = await readFile(join(OUT, 'main', 'index.js'), 'utf8')
+    const path = /\(import\.meta\.dirname, "([^"]*resources\/icon\.png)"\)/.exec(main)?.[1]
+    expect(path).toBeDefined()
+    const icon = resolve(OUT, 'main', path!)
+    expect(icon).toBe(join(ROOT, 'resources', 'icon.png'))
+    expect(existsSync(icon)).toBe(true)
   })
 })

@@ -1,6 +1,9 @@
+import { EventEmitter } from 'node:events'
+import { existsSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import sharp from 'sharp'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { IPC_CHANNEL } from '../../src/shared/contract'
 
@@ -8,6 +11,11 @@ import { IPC_CHANNEL } from '../../src/shared/contract'
 // the window it creates, and how it reacts to a second instance and to quitting.
 
 const state = vi.hoisted(() => ({ userData: '', gotLock: true }))
+/** Where electron-vite's `?asset` import points in the built app: the repository's resources/ (built main and src/main sit equally deep). */
+const APP_ICON = await vi.hoisted(async () => {
+  const { fileURLToPath } = await import('node:url')
+  return fileURLToPath(new URL('../../resources/icon.png', import.meta.url))
+})
 
 /** Records everything main does with Electron. */
 const electron = await vi.hoisted(async () => {
@@ -70,6 +78,7 @@ vi.mock('../../src/main/electron-settings-store', async () => {
 vi.mock('../../src/engine/process/trainer-entry?modulePath', () => ({ default: '/built/trainer-entry.js' }))
 vi.mock('../../src/engine/api/backend-probe-entry?modulePath', () => ({ default: '/built/backend-probe-entry.js' }))
 vi.mock('../../src/engine/train/parallel/train-worker-entry?modulePath', () => ({ default: '/built/train-worker-entry.js' }))
+vi.mock('../../resources/icon.png?asset', () => ({ default: APP_ICON }))
 
 async function startMain(gotLock = true): Promise<void> {
   state.gotLock = gotLock
@@ -108,6 +117,22 @@ describe('Electron main (electron mocked)', () => {
     expect(win.loadedUrl).toBe('workbench://app/index.html')
     const menu = electron.Menu.setApplicationMenu.mock.calls[0]?.[0] as { label?: string }[]
     expect(menu.map((m) => m.label)).toContain('File')
+  })
+
+  it('gives the window and the About box the app icon, a file that is there', async () => {
+    await startMain()
+    const win = electron.windows[0]!
+    expect(win.options['icon']).toBe(APP_ICON)
+    expect(existsSync(APP_ICON)).toBe(true)
+    expect(await sharp(APP_ICON).metadata()).toMatchObject({ format: 'png', width: 512, height: 512 })
+
+    // The backend probe it starts never answers here: the About box says the backend is being determined.
+    electron.utilityProcess.fork.mockReturnValueOnce(Object.assign(new EventEmitter(), { pid: 1, postMessage: vi.fn(), kill: vi.fn() }))
+    const menu = electron.Menu.setApplicationMenu.mock.calls.at(-1)?.[0] as { submenu?: { label?: string; click?: () => void }[] }[]
+    const about = menu.flatMap((m) => m.submenu ?? []).find((i) => i.label === 'About Transfer Workbench')
+    about?.click?.()
+    await flush()
+    expect(electron.dialog.showMessageBox).toHaveBeenCalledWith(win, expect.objectContaining({ title: 'About Transfer Workbench', icon: APP_ICON }))
   })
 
   it('answers the window over IPC, and opens a project folder handed over by a second instance', async () => {

@@ -4,7 +4,7 @@ import type { RunRecord } from '../../src/shared/project'
 import { resolveTrainConfig } from '../../src/shared/train-config'
 import { estimateSpeed, estimateSweep, imagesPerEpoch } from '../../src/renderer/src/lib/time-estimate'
 
-const wasm: EngineBackend = { backend: 'wasm', device: 'cpu', label: 'CPU · wasm, 2 training threads', threads: 2, notes: [] }
+const wasm: EngineBackend = { backend: 'wasm', device: 'cpu', label: 'CPU · wasm, 2 training threads', threads: 2, attempts: [], notes: [] }
 const config = resolveTrainConfig({ width: 0.125, epochs: 10, trainPerClass: 200, batchSize: 64 })
 
 function measured(imagesPerSecond: number, overrides: Record<string, unknown> = {}): RunRecord {

@@ -4,9 +4,10 @@ import type { TrainEvent } from '../../shared/train-request'
 import { describeRun } from '../../engine/train/execute-run'
 import { runIdForTask, runSlurmTask } from '../../engine/slurm/run-task'
 import { numberFlag, UsageError } from '../args'
+import { applyBackendFlag, BACKEND_FLAG_OPTIONS, BACKEND_FLAG_USAGE } from '../backend-flag'
 
 /** Usage of `cli run-one`. */
-export const RUN_ONE_USAGE = `usage: cli run-one --project DIR (--run ID | --run-list FILE [--index N]) [--json]
+export const RUN_ONE_USAGE = `usage: cli run-one --project DIR (--run ID | --run-list FILE [--index N]) ${BACKEND_FLAG_USAGE} [--json]
   runs or resumes one planned run; with --run-list the run on line N+1 (N defaults to SLURM_ARRAY_TASK_ID)`
 
 /** One log line per phase and epoch: array tasks write to files, where a live bar would be noise. */
@@ -29,9 +30,10 @@ export async function runRunOneCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: { project: { type: 'string' }, run: { type: 'string' }, 'run-list': { type: 'string' }, index: { type: 'string' }, json: { type: 'boolean' } }
+    options: { ...BACKEND_FLAG_OPTIONS, project: { type: 'string' }, run: { type: 'string' }, 'run-list': { type: 'string' }, index: { type: 'string' }, json: { type: 'boolean' } }
   })
   if (!values.project) throw new UsageError('--project is required')
+  applyBackendFlag(values.backend)
   if (!values.run === !values['run-list']) throw new UsageError('give --run ID or --run-list FILE')
   const projectDir = resolve(values.project)
   let runId = values.run

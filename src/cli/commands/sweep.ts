@@ -14,6 +14,7 @@ import { runProject } from '../../engine/train/sweep'
 import { withProjectLock } from '../../engine/project/project-lock'
 import { validateSlurmOptions } from '../../engine/slurm/slurm-options'
 import { listFlag, numberFlag, UsageError } from '../args'
+import { applyBackendFlag } from '../backend-flag'
 import { executorFrom, SLURM_FLAG_OPTIONS, SLURM_FLAGS_USAGE, slurmOptionsFrom } from '../slurm-flags'
 import { createSweepProgress } from '../sweep-progress'
 import { configFromFlags, TRAINING_FLAG_OPTIONS, TRAINING_FLAGS_USAGE } from '../training-flags'
@@ -100,6 +101,7 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
   })
   if (!values.project) throw new UsageError('--project is required')
   if (!values.dataset) throw new UsageError('--dataset is required')
+  applyBackendFlag(values.backend)
   const executor = executorFrom(values)
   const classNames = await readDatasetClassNames(values.dataset)
   const groups: Record<string, string[]> = {}

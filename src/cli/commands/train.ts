@@ -4,6 +4,7 @@ import { resolveTrainConfig } from '../../shared/train-config'
 import type { TrainRequest } from '../../shared/train-request'
 import { forkTrainerProcess, TrainerHost } from '../../engine/process/trainer-host'
 import { listFlag, UsageError } from '../args'
+import { applyBackendFlag } from '../backend-flag'
 import { configFromFlags, TRAINING_FLAG_OPTIONS, TRAINING_FLAGS_USAGE } from '../training-flags'
 import { createTrainProgress } from '../progress-bar'
 
@@ -18,6 +19,7 @@ export function parseTrainArgs(argv: string[], now = new Date()): { request: Tra
     options: { ...TRAINING_FLAG_OPTIONS, dataset: { type: 'string' }, classes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } }
   })
   if (!values.dataset) throw new UsageError('--dataset is required')
+  applyBackendFlag(values.backend)
   const overrides = configFromFlags(values)
   // Validate here too, so a typo fails before a process starts.
   const config = resolveTrainConfig(overrides as Record<string, unknown>)

@@ -1,13 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
-
-/** Why the engine is not training on a GPU, with what to do about it. */
-export interface GpuProblem {
-  code: 'package-not-installed' | 'native-addon-missing' | 'native-load-failed' | 'no-cuda-runtime' | 'no-gpu-device' | 'forced'
-  message: string
-  fix: string
-}
+import type { GpuProblem } from '../../shared/backend'
 
 // libtensorflow 2.9.1 (inside tfjs-node-gpu 4.22.0) is built against these exact major versions.
 const CUDA_LIBS = ['libcudart.so.11.0', 'libcublas.so.11', 'libcudnn.so.8'] as const

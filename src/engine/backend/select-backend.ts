@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs'
 import { availableParallelism } from 'node:os'
-import { classifyImportError, explainCpuOnlyTensorflow, type GpuProblem } from './gpu-diagnosis'
-import { trainWorkerCount } from '../train/parallel/worker-count'
+import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName, type GpuAdapterInfo, type GpuProblem } from '../../shared/backend'
+import { classifyImportError, explainCpuOnlyTensorflow } from './gpu-diagnosis'
+import { BACKEND_ENV } from './backend-env'
+import { startWebGpu } from './webgpu'
+import { trainWorkerCount } from './worker-count'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
 import { registerWasmIdentity } from './wasm-identity'
 import { registerWasmMatMul } from './wasm-matmul'
@@ -10,27 +13,6 @@ import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad'
 import { registerWasmReductions } from './wasm-reductions'
 import { MAX_WASM_THREADS, prepareWasmThreads, wasmThreadsCount } from './wasm-threads'
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu'
-export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu']
-
-/** What the engine trains on; recorded in every run.json and shown in the UI. */
-export interface BackendInfo {
-  backend: BackendName
-  device: 'gpu' | 'cpu'
-  /** Human-readable, e.g. "GPU · tensorflow" or "CPU · wasm, 2 training threads". */
-  label: string
-  /** Threads training uses: data-parallel workers on the CPU backends (at the default batch size). */
-  threads: number
-  /** Threads of this process's own wasm instance (WORKBENCH_WASM_THREADS); 1 elsewhere. */
-  wasmThreads?: number
-  /** Set when no GPU is used: why, and what to do about it. */
-  gpuProblem?: GpuProblem
-  /** Anything else worth saying (e.g. that the pure-JS backend is too slow to train). */
-  notes: string[]
-}
-
-/** The environment variable that forces a backend. */
-export const BACKEND_ENV = 'WORKBENCH_BACKEND'
 /** The batch size the reported training thread count assumes (the default; tiny batches use fewer). */
 const TYPICAL_BATCH = 64
 
@@ -45,33 +27,98 @@ export const WASM_THREADS_ENV = 'WORKBENCH_WASM_THREADS'
 let selected: BackendInfo | undefined
 
 /**
- * Picks and prepares the tfjs backend once per process: tfjs-node-gpu if it loads (GPU or CPU build),
- * otherwise wasm with the workbench's gradient kernels. `WORKBENCH_BACKEND` (or `force`) picks one;
- * a forced backend that cannot start is an error, not a silent fallback.
+ * Picks and prepares the tfjs backend once per process, in this order: tfjs-node-gpu on a CUDA device;
+ * WebGPU on a hardware adapter (any GPU with a Vulkan, Metal or D3D12 driver); tfjs-node's CPU build if
+ * it loaded; wasm with the workbench's kernels. `WORKBENCH_BACKEND` (or `force`) picks one; a forced
+ * backend that cannot start is an error, not a silent fallback. A software WebGPU adapter (SwiftShader,
+ * llvmpipe) is used only when forced: it is for tests. Every backend tried is listed in `attempts`.
  */
 export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
   if (selected) return selected
   const wanted = force ?? parseForcedBackend(process.env[BACKEND_ENV])
-  let gpuProblem: GpuProblem | undefined
+  const attempts: BackendAttempt[] = []
+  const skipped = (backend: BackendName): void => void attempts.push({ backend, chosen: false, reason: `not tried: ${BACKEND_ENV}=${wanted}` })
+  let tensorflowCpu: BackendInfo | undefined
+  let tensorflowProblem: GpuProblem | undefined
+  let webgpuProblem: GpuProblem | undefined
+
   if (wanted === undefined || wanted === 'tensorflow') {
     const result = await tryTensorflow()
-    if ('info' in result) return (selected = result.info)
-    if (wanted === 'tensorflow') throw new Error(`${BACKEND_ENV}=tensorflow, but ${result.problem.message} ${result.problem.fix}`)
-    gpuProblem = result.problem
-  } else {
-    gpuProblem = { code: 'forced', message: `${BACKEND_ENV}=${wanted} forces the CPU backend '${wanted}'.`, fix: `Unset ${BACKEND_ENV} to let the engine use a GPU.` }
-  }
+    if ('info' in result && (result.info.device === 'gpu' || wanted === 'tensorflow')) {
+      return choose(result.info, attempts, result.info.device === 'gpu' ? 'a CUDA device works' : `forced by ${BACKEND_ENV}`)
+    }
+    if ('info' in result) {
+      tensorflowCpu = result.info
+      tensorflowProblem = result.info.gpuProblem
+      attempts.push({ backend: 'tensorflow', chosen: false, reason: `loads, but only on the CPU: ${tensorflowProblem?.message ?? 'no GPU device'}` })
+    } else {
+      if (wanted === 'tensorflow') throw new Error(`${BACKEND_ENV}=tensorflow, but ${result.problem.message} ${result.problem.fix}`)
+      tensorflowProblem = result.problem
+      attempts.push({ backend: 'tensorflow', chosen: false, reason: result.problem.message })
+    }
+  } else skipped('tensorflow')
+
+  if (wanted === undefined || wanted === 'webgpu') {
+    const result = await startWebGpu({ allowSoftware: wanted === 'webgpu' })
+    if (result.ok) return choose(webGpuInfo(result.adapter), attempts, result.adapter.software ? `forced by ${BACKEND_ENV} (a software adapter)` : 'a hardware adapter')
+    if (wanted === 'webgpu') throw new Error(`${BACKEND_ENV}=webgpu, but ${result.problem.message} ${result.problem.fix}`)
+    webgpuProblem = { code: result.problem.code, message: result.problem.message, fix: result.problem.fix }
+    attempts.push({ backend: 'webgpu', chosen: false, reason: result.problem.message, adapter: result.problem.adapter })
+  } else skipped('webgpu')
+
+  const gpuProblem = wanted ? forcedProblem(wanted) : noGpuProblem(webgpuProblem, tensorflowProblem)
+  if (tensorflowCpu) return choose({ ...tensorflowCpu, gpuProblem }, attempts, 'tfjs-node loaded (its CPU build beats wasm)')
   if (wanted === 'cpu') {
     await activate('cpu')
-    return (selected = {
+    const info: BackendInfo = {
       backend: 'cpu',
       device: 'cpu',
       label: 'CPU · cpu (pure JS)',
       threads: trainWorkerCount('cpu', TYPICAL_BATCH),
       gpuProblem,
+      attempts: [],
       notes: ['The pure-JS cpu backend is far too slow to train convnets; use it only to check results.']
-    })
+    }
+    return choose(info, attempts, `forced by ${BACKEND_ENV}`)
   }
+  const wasm = choose(await startWasm(gpuProblem), attempts, wanted ? `forced by ${BACKEND_ENV}` : "the CPU fallback, with the workbench's kernels")
+  if (wanted === undefined) attempts.push({ backend: 'cpu', chosen: false, reason: 'only when forced: far too slow to train' })
+  return wasm
+}
+
+function choose(info: BackendInfo, attempts: BackendAttempt[], reason: string): BackendInfo {
+  attempts.push({ backend: info.backend, chosen: true, reason, adapter: info.adapter })
+  selected = { ...info, attempts }
+  return selected
+}
+
+function webGpuInfo(adapter: GpuAdapterInfo): BackendInfo {
+  const notes = adapter.software ? [`${adapter.description} is a software adapter: right answers at CPU speed, for tests only.`] : []
+  return {
+    backend: 'webgpu',
+    device: adapter.software ? 'cpu' : 'gpu',
+    label: adapter.software ? `CPU · webgpu on a software adapter (${adapter.description})` : `GPU · webgpu (${adapter.description})`,
+    threads: 1,
+    adapter,
+    attempts: [],
+    notes
+  }
+}
+
+/** Without a GPU: the WebGPU path's reason first (the path for today's GPUs), tfjs-node-gpu's after it. */
+function noGpuProblem(webgpu: GpuProblem | undefined, tensorflow: GpuProblem | undefined): GpuProblem | undefined {
+  if (!webgpu) return tensorflow
+  if (!tensorflow) return webgpu
+  return { code: webgpu.code, message: `WebGPU: ${webgpu.message} tfjs-node-gpu: ${tensorflow.message}`, fix: webgpu.fix }
+}
+
+function forcedProblem(wanted: BackendName): GpuProblem | undefined {
+  if (wanted !== 'wasm' && wanted !== 'cpu') return undefined
+  return { code: 'forced', message: `${BACKEND_ENV}=${wanted} forces the CPU backend '${wanted}'.`, fix: `Unset ${BACKEND_ENV} to let the engine use a GPU.` }
+}
+
+/** wasm with the workbench's kernels: convolution gradients, batch norm, max-pool gradient, reductions. */
+async function startWasm(gpuProblem: GpuProblem | undefined): Promise<BackendInfo> {
   await import('@tensorflow/tfjs-backend-wasm')
   const wantedThreads = parseWasmThreads(process.env[WASM_THREADS_ENV])
   const restore = prepareWasmThreads(wantedThreads)
@@ -91,7 +138,7 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
   const training = trainWorkerCount('wasm', TYPICAL_BATCH)
   const label = `CPU · wasm, ${training} training thread${training === 1 ? '' : 's'}`
   const notes = threads > 1 ? [`wasm's threaded build runs with ${threads} threads in this process (evaluation); training workers use one each.`] : []
-  return (selected = { backend: 'wasm', device: 'cpu', label, threads: training, wasmThreads: threads, gpuProblem, notes })
+  return { backend: 'wasm', device: 'cpu', label, threads: training, wasmThreads: threads, gpuProblem, attempts: [], notes }
 }
 
 /** The backend chosen so far in this process, if any. */
@@ -130,8 +177,8 @@ async function tryTensorflow(): Promise<{ info: BackendInfo } | { problem: GpuPr
   }
   const usingGpu = Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice)
   const threads = availableParallelism()
-  if (usingGpu) return { info: { backend: 'tensorflow', device: 'gpu', label: 'GPU · tensorflow', threads, notes: [] } }
+  if (usingGpu) return { info: { backend: 'tensorflow', device: 'gpu', label: 'GPU · tensorflow', threads, attempts: [], notes: [] } }
   return {
-    info: { backend: 'tensorflow', device: 'cpu', label: `CPU · tensorflow, ${threads} threads`, threads, gpuProblem: explainCpuOnlyTensorflow(), notes: [] }
+    info: { backend: 'tensorflow', device: 'cpu', label: `CPU · tensorflow, ${threads} threads`, threads, gpuProblem: explainCpuOnlyTensorflow(), attempts: [], notes: [] }
   }
 }

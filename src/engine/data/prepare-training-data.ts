@@ -1,5 +1,5 @@
 import type { TrainConfig } from '../../shared/train-config'
-import type { TrainData } from '../train/trainer'
+import type { TrainData } from './train-data'
 import type { ImageDataset, ProgressInfo } from './dataset'
 import { loadDataset } from './load-dataset'
 import { measureNormalization } from './normalize'

@@ -10,11 +10,11 @@ export const CACHE_FORMAT_VERSION = 1
  * A fingerprint of a model's topology and every weight value: any retraining, import or edit changes
  * it. Reads weights one at a time, so a large network is never copied whole.
  */
-export function fingerprintModel(model: tf.LayersModel): string {
+export async function fingerprintModel(model: tf.LayersModel): Promise<string> {
   const hash = createHash('sha256')
   hash.update(JSON.stringify(model.toJSON(null, false)))
   for (const weight of model.weights) {
-    const values = weight.read().dataSync()
+    const values = await weight.read().data()
     hash.update(weight.originalName)
     hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
   }

@@ -1,12 +1,11 @@
 import type * as tf from '@tensorflow/tfjs'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import type { PreprocessingSpec } from '../../shared/features'
+import { checkpointPreprocessing, type PreprocessingSpec } from '../../shared/features'
 import { importPretrained } from '../models/pretrained-import'
 import { runDir } from '../project/project-store'
-import { loadCheckpoint } from '../train/checkpoint'
+import { loadCheckpoint } from '../models/checkpoint'
 import { fingerprintModel } from './cache-key'
-import { checkpointPreprocessing } from './preprocessing'
 
 /** A frozen network to extract features from, with what its input must look like. */
 export interface FrozenSource {
@@ -34,7 +33,7 @@ export async function openFrozenSource(projectDir: string, source: string, optio
     return {
       label: source,
       model,
-      fingerprint: fingerprintModel(model),
+      fingerprint: await fingerprintModel(model),
       inputSize: meta.inputSize,
       preprocessing: options.preprocessing ?? checkpointPreprocessing(meta.normalization),
       classNames: meta.classNames,
@@ -48,7 +47,7 @@ export async function openFrozenSource(projectDir: string, source: string, optio
   return {
     label: source,
     model: imported.model,
-    fingerprint: fingerprintModel(imported.model),
+    fingerprint: await fingerprintModel(imported.model),
     inputSize: imported.inputSize,
     preprocessing: imported.preprocessing,
     classNames: imported.classNames,

@@ -130,12 +130,12 @@ export async function trainHead(input: TrainHeadInput): Promise<HeadResult> {
         const features = await train.read(rows)
         const labels = Int32Array.from(rows, (r) => train.labels[r])
         const soft = input.soft ? gatherRows(input.soft.probs, rows, numClasses) : undefined
-        const [loss, hits] = headStep({ W, b, optimizer, features, labels, soft, dims: train.dims, numClasses, T, input, options })
+        const [loss, hits] = await headStep({ W, b, optimizer, features, labels, soft, dims: train.dims, numClasses, T, input, options })
         lossSum += loss * rows.length
         correct += hits
       }
       epochTimes.push((performance.now() - epochStart) / 1000)
-      const test = testX && testY ? evaluateHead(W, b, testX, testY, numClasses) : { loss: NaN, acc: NaN }
+      const test = testX && testY ? await evaluateHead(W, b, testX, testY, numClasses) : { loss: NaN, acc: NaN }
       const point = { epoch, trainLoss: lossSum / train.rows, trainAcc: correct / train.rows, testLoss: test.loss, testAcc: test.acc }
       curve.push(point)
       input.onEpoch?.(point)
@@ -180,21 +180,23 @@ function oneHot(labels: Int32Array, numClasses: number): Float32Array {
   return out
 }
 
-/** One Adam step with closed-form gradients; returns the batch's mean loss and number of correct predictions (counted in JS from the logits). */
-function headStep(a: StepArgs): [number, number] {
+/**
+ * One Adam step with closed-form gradients; returns the batch's mean loss and number of correct
+ * predictions (counted in JS from the logits). Loss and logits come back in one read: [loss, ...logits].
+ */
+async function headStep(a: StepArgs): Promise<[number, number]> {
   const n = a.labels.length
-  const [lossT, logitsT] = tf.tidy(() => {
+  const lossAndLogits = tf.tidy(() => {
     const x = tf.tensor2d(a.features, [n, a.dims])
     const y = tf.tensor2d(oneHot(a.labels, a.numClasses), [n, a.numClasses])
     const soft = a.input.soft ? { targets: tf.tensor2d(a.soft as Float32Array, [n, a.numClasses]), T: a.input.soft.T, alpha: a.input.soft.alpha } : undefined
     const { loss, dW, db, logits } = headLossAndGradients(x, a.W as tf.Tensor2D, a.b as tf.Tensor1D, y, { T: a.T, soft, weightDecay: a.options.weightDecay })
     a.optimizer.applyGradients({ [a.W.name]: dW, [a.b.name]: db })
-    return [loss, logits]
+    return tf.concat([tf.reshape(loss, [1]), tf.reshape(logits, [-1])])
   })
-  const logits = logitsT.dataSync()
-  const loss = lossT.dataSync()[0]
-  tf.dispose([lossT, logitsT])
-  return [loss, countHits(logits, a.labels, a.numClasses)]
+  const values = (await lossAndLogits.data()) as Float32Array
+  lossAndLogits.dispose()
+  return [values[0], countHits(values.subarray(1), a.labels, a.numClasses)]
 }
 
 function countHits(logits: ArrayLike<number>, labels: Int32Array, numClasses: number): number {
@@ -207,17 +209,17 @@ function countHits(logits: ArrayLike<number>, labels: Int32Array, numClasses: nu
   return hits
 }
 
-/** Loss and accuracy at T = 1 on prepared features. */
-function evaluateHead(W: tf.Tensor, b: tf.Tensor, x: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): { loss: number; acc: number } {
-  const [loss, acc] = tf.tidy(() => {
+/** Loss and accuracy at T = 1 on prepared features (one read: [loss, acc]). */
+async function evaluateHead(W: tf.Tensor, b: tf.Tensor, x: tf.Tensor2D, labels: tf.Tensor1D, numClasses: number): Promise<{ loss: number; acc: number }> {
+  const lossAndAcc = tf.tidy(() => {
     const logits = tf.add(tf.matMul(x, W), b) as tf.Tensor2D
     const l = tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(labels, numClasses), tf.logSoftmax(logits)), 1)))
     const a = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'))
-    return [l, a]
+    return tf.stack([l, a])
   })
-  const values = { loss: loss.dataSync()[0], acc: acc.dataSync()[0] }
-  tf.dispose([loss, acc])
-  return values
+  const [loss, acc] = (await lossAndAcc.data()) as Float32Array
+  lossAndAcc.dispose()
+  return { loss, acc }
 }
 
 function allRows(n: number): Int32Array {

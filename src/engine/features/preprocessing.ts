@@ -1,27 +1,9 @@
 import * as tf from '@tensorflow/tfjs'
-import { PREPROCESSING_PRESETS, preprocessingPreset, type PreprocessingPreset, type PreprocessingSpec } from '../../shared/features'
+import type { PreprocessingSpec } from '../../shared/features'
 import { makeBatch } from '../data/batches'
 import type { ImageSet } from '../data/dataset'
 import type { Normalization } from '../data/normalize'
 import { createRandom } from '../random'
-
-// The presets are plain data, shared with the renderer's form.
-export { PREPROCESSING_PRESETS, preprocessingPreset } from '../../shared/features'
-
-
-/** Parses a preset name, naming the valid ones in the error. */
-export function parsePreprocessing(name: string): PreprocessingSpec {
-  if (!(PREPROCESSING_PRESETS as readonly string[]).includes(name)) {
-    throw new Error(`unknown preprocessing '${name}'; use one of ${PREPROCESSING_PRESETS.join(', ')}`)
-  }
-  return preprocessingPreset(name as PreprocessingPreset)
-}
-
-/** The spec of a workbench checkpoint: RGB with the normalization measured on its training images. */
-export function checkpointPreprocessing(normalization: { mean: number[]; std: number[] }): PreprocessingSpec {
-  const three = (v: number[]): [number, number, number] => [v[0], v[1], v[2]]
-  return { name: 'checkpoint', channelOrder: 'rgb', mean: three(normalization.mean), std: three(normalization.std) }
-}
 
 /**
  * makeBatch normalizes the dataset's RGB channels; for a BGR network the per-channel statistics are

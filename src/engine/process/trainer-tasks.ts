@@ -1,7 +1,7 @@
 import type { FeatureStudyRequest } from '../../shared/features'
 import type { VizInput } from '../../shared/viz-calls'
 import { runFeatureStudy } from '../features/study'
-import { evaluateRun } from '../train/evaluate-run'
+import { evaluateRun } from '../viz/evaluate-run'
 import { runVizCall } from '../viz/run-viz-call'
 import { VizService } from '../viz/viz-service'
 

@@ -6,28 +6,30 @@ import { forward } from '../models/forward'
 import { createRandom } from '../random'
 
 /** Loss and accuracy of a model over the given images, in batches, without augmentation. */
-export function evaluate(
+export async function evaluate(
   model: tf.LayersModel,
   set: ImageSet,
   indices: Int32Array,
   options: { size: number; normalization: Normalization; batchSize: number; numClasses: number }
-): { loss: number; acc: number } {
+): Promise<{ loss: number; acc: number }> {
   if (indices.length === 0) return { loss: NaN, acc: NaN }
   const unused = createRandom(0) // no augmentation: never drawn from
   let lossSum = 0
   let correct = 0
   for (let start = 0; start < indices.length; start += options.batchSize) {
     const batch = makeBatch(set, indices.subarray(start, start + options.batchSize), options.size, options.normalization, null, unused)
-    const [loss, hits] = tf.tidy(() => {
+    // [loss sum, correct] in one tensor: one read per batch.
+    const both = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.count, options.size, options.size, 3])
       const labels = tf.tensor1d(batch.labels, 'int32')
       const logits = forward(model, x, false)
       const perImage = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, options.numClasses), logits, undefined, undefined, tf.Reduction.NONE)
-      return [perImage.sum(), countCorrect(logits, labels)]
+      return tf.stack([perImage.sum(), countCorrect(logits, labels)])
     })
-    lossSum += (loss.dataSync() as Float32Array)[0]
-    correct += (hits.dataSync() as Float32Array)[0]
-    tf.dispose([loss, hits])
+    const values = (await both.data()) as Float32Array
+    both.dispose()
+    lossSum += values[0] as number
+    correct += values[1] as number
   }
   return { loss: lossSum / indices.length, acc: correct / indices.length }
 }

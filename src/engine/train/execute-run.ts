@@ -10,10 +10,11 @@ import { prepareTrainingData } from '../data/prepare-training-data'
 import { writeJsonAtomic } from '../project/atomic-files'
 import { appendMetrics, truncateMetrics } from '../project/metrics-log'
 import { METRICS_FILE, RUN_FILE } from '../project/project-store'
-import { copyCheckpoint, copyWeights, loadCheckpoint, loadOptimizerInto, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from './checkpoint'
-import { buildInitialModel } from './initial-model'
-import { trainWorkerCount } from './parallel/worker-count'
-import { createOptimizer, train, type TrainData } from './trainer'
+import { copyCheckpoint, copyWeights, loadCheckpoint, loadOptimizerInto, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '../models/checkpoint'
+import { buildInitialModel } from '../models/initial-model'
+import { trainWorkerCount } from '../backend/worker-count'
+import type { TrainData } from '../data/train-data'
+import { createOptimizer, train } from './trainer'
 
 export interface ExecuteOptions {
   /** Folder of the source run (transfers): its `best/` weights are copied. */
@@ -38,7 +39,7 @@ export async function executeRun(dir: string, planned: RunRecord, emit: (event: 
   await mkdir(dir, { recursive: true })
   const backend = await selectBackend()
   const config = planned.config
-  let record: RunRecord = { ...planned, ...options.annotate, status: 'running', backend: backend.backend, device: backend.device, startedAt: planned.startedAt ?? new Date().toISOString(), error: null }
+  let record: RunRecord = { ...planned, ...options.annotate, status: 'running', backend: backend.backend, device: backend.adapter ? `${backend.device} · ${backend.adapter.description}` : backend.device, startedAt: planned.startedAt ?? new Date().toISOString(), error: null }
   const save = (): Promise<void> => writeJsonAtomic(join(dir, RUN_FILE), record)
   await save()
 

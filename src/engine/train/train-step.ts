@@ -54,7 +54,7 @@ export function applyUpdate(optimizer: tf.Optimizer, variables: tf.Variable[], g
  * One SGD step on one batch in this thread; returns the batch's mean loss and number of correct
  * predictions. The benchmark times exactly this (or the data-parallel stepper built on the same parts).
  */
-export function trainStep(
+export async function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
   variables: tf.Variable[],
@@ -62,13 +62,16 @@ export function trainStep(
   size: number,
   numClasses: number,
   weightDecay: number
-): { loss: number; correct: number } {
-  const [loss, correct] = tf.tidy(() => {
+): Promise<{ loss: number; correct: number }> {
+  // Loss and count stacked into one tensor: one read (an await, never dataSync: see DESIGN.md) per step.
+  const both = tf.tidy(() => {
     const step = lossAndGradients(model, variables, batch, { size, numClasses })
     applyUpdate(optimizer, variables, step.grads, weightDecay)
-    return [step.loss, step.correct]
+    const stacked = tf.stack([step.loss, step.correct])
+    step.correct.dispose() // kept by lossAndGradients, so this tidy would not free it
+    return stacked
   })
-  const values = [(loss.dataSync() as Float32Array)[0] as number, (correct.dataSync() as Float32Array)[0] as number]
-  tf.dispose([loss, correct])
+  const values = (await both.data()) as Float32Array
+  both.dispose()
   return { loss: values[0] as number, correct: values[1] as number }
 }

@@ -2,26 +2,14 @@ import * as tf from '@tensorflow/tfjs'
 import type { BatchMetrics, EpochMetrics, TrainSummary } from '../../shared/metrics'
 import type { TrainConfig } from '../../shared/train-config'
 import { makeBatch } from '../data/batches'
-import type { ImageSet } from '../data/dataset'
-import type { Normalization } from '../data/normalize'
+import type { TrainData } from '../data/train-data'
 import { currentBackend } from '../backend/select-backend'
 import { createRandom, deriveSeed, shuffleInPlace } from '../random'
 import { evaluate } from './evaluate'
 import { createDataParallelStepper, type Stepper } from './parallel/data-parallel'
-import { trainWorkerCount } from './parallel/worker-count'
+import { trainWorkerCount } from '../backend/worker-count'
 import { learningRateAt } from './schedule'
 import { trainStep, type StepBatch, type StepShape } from './train-step'
-
-/** The images a run trains and validates on (indices into the image sets). */
-export interface TrainData {
-  classNames: string[]
-  /** Square image side in pixels. */
-  size: number
-  normalization: Normalization
-  train: { set: ImageSet; indices: Int32Array }
-  val?: { set: ImageSet; indices: Int32Array }
-  test?: { set: ImageSet; indices: Int32Array }
-}
 
 /** The trainer only calls these; it knows nothing of files, IPC or UI (minGPT's trainer). */
 export interface TrainCallbacks {
@@ -120,7 +108,7 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
       const trainTime = (performance.now() - epochStart) / 1000
       trainSeconds += trainTime
       trainedImages += seen
-      const val = data.val && data.val.indices.length > 0 ? evaluate(model, data.val.set, data.val.indices, evalOptions) : null
+      const val = data.val && data.val.indices.length > 0 ? await evaluate(model, data.val.set, data.val.indices, evalOptions) : null
       const isBest = val !== null && (bestValAcc === null || val.acc > bestValAcc)
       if (isBest) {
         bestValAcc = val.acc
@@ -147,7 +135,7 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
     }
     // A cancelled epoch's batches count too, as they do in one thread.
     if (status === 'cancelled') await stepper.sync()
-    const test = data.test && data.test.indices.length > 0 ? evaluate(model, data.test.set, data.test.indices, evalOptions) : null
+    const test = data.test && data.test.indices.length > 0 ? await evaluate(model, data.test.set, data.test.indices, evalOptions) : null
     return {
       status,
       epochs: completedEpochs,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { seedLayerLabel, type ActivationMap, type ActivationMaps, type ColorScale } from '../../shared/viz'
 import { layerOutputs } from '../models/layer-outputs'
-import type { CheckpointMeta } from '../train/checkpoint'
+import type { CheckpointMeta } from '../models/checkpoint'
 import { imagesToTensor, normalizationOf } from './image-input'
 import { renderFigure, type FigureText } from './png'
 import { createRaster, drawRgbBytes, drawTile, gridLayout, scaleFor, type Raster } from './raster'
@@ -14,11 +14,11 @@ export interface HostActivations {
 }
 
 /** Runs images (normalized float tensor) through the model up to a layer and copies its output out. */
-export function readActivations(model: tf.LayersModel, x: tf.Tensor4D, outputLayer: string): HostActivations {
+export async function readActivations(model: tf.LayersModel, x: tf.Tensor4D, outputLayer: string): Promise<HostActivations> {
   const [out] = layerOutputs(model, x, [outputLayer])
   try {
     if (out.shape.length !== 4) throw new Error(`layer '${outputLayer}' gives ${out.shape.length}-d output; activation maps need a conv layer`)
-    return { shape: out.shape as [number, number, number, number], values: out.dataSync() as Float32Array }
+    return { shape: out.shape as [number, number, number, number], values: (await out.data()) as Float32Array }
   } finally {
     out.dispose()
   }
@@ -56,12 +56,12 @@ export interface ActivationOptions {
  * Feature maps of one conv layer for one image (size × size × 3 bytes at the model's input size).
  * The maps are the conv's activations after ReLU, so 0 means "not firing".
  */
-export function activationMaps(model: tf.LayersModel, meta: CheckpointMeta, pixels: Uint8Array, convName: string, options: ActivationOptions = {}): ActivationMaps {
+export async function activationMaps(model: tf.LayersModel, meta: CheckpointMeta, pixels: Uint8Array, convName: string, options: ActivationOptions = {}): Promise<ActivationMaps> {
   const outputLayer = activationLayerName(model, convName)
   const x = imagesToTensor(pixels, 1, meta.inputSize, normalizationOf(meta))
   let host: HostActivations
   try {
-    host = readActivations(model, x, outputLayer)
+    host = await readActivations(model, x, outputLayer)
   } finally {
     x.dispose()
   }

@@ -32,9 +32,9 @@ function roleOf(index: number, context: TransferContext): { transferred: boolean
 }
 
 /** The weights of a layer and of its batch norm (statistics included). */
-function layerAndNormWeights(model: tf.LayersModel, name: string): WeightArray[] {
-  const bn = model.layers.some((l) => l.name === `${name}_bn`) ? readLayerWeights(model, `${name}_bn`) : []
-  return [...readLayerWeights(model, name), ...bn]
+async function layerAndNormWeights(model: tf.LayersModel, name: string): Promise<WeightArray[]> {
+  const bn = model.layers.some((l) => l.name === `${name}_bn`) ? await readLayerWeights(model, `${name}_bn`) : []
+  return [...(await readLayerWeights(model, name)), ...bn]
 }
 
 function bitwiseEqual(a: WeightArray[], b: WeightArray[]): boolean {
@@ -90,9 +90,16 @@ function relativeChange(base: WeightArray, target: WeightArray): number {
  * identical (a frozen, copied layer must be), how much each filter moved, and both filter pictures.
  * @throws Error when the two kernels differ in shape (different width, or the task-sized output layer)
  */
-export function compareLayer(base: ComparedModel, target: ComparedModel, layerName: string, index: number, context: TransferContext, filterOptions: FilterOptions = {}): LayerComparison {
-  const baseWeights = layerAndNormWeights(base.model, layerName)
-  const targetWeights = layerAndNormWeights(target.model, layerName)
+export async function compareLayer(
+  base: ComparedModel,
+  target: ComparedModel,
+  layerName: string,
+  index: number,
+  context: TransferContext,
+  filterOptions: FilterOptions = {}
+): Promise<LayerComparison> {
+  const baseWeights = await layerAndNormWeights(base.model, layerName)
+  const targetWeights = await layerAndNormWeights(target.model, layerName)
   const [baseKernel] = baseWeights
   const [targetKernel] = targetWeights
   if (baseKernel.shape.join('×') !== targetKernel.shape.join('×')) {
@@ -115,12 +122,14 @@ export function compareLayer(base: ComparedModel, target: ComparedModel, layerNa
 }
 
 /** Every weight layer of the two models side by side: identical or not, and the kernel's relative change. */
-export function compareModels(base: ComparedModel, target: ComparedModel, depth: VggDepth, context: TransferContext): ModelComparison {
-  const layers = listWeightLayers(depth).map((info) => {
-    const b = layerAndNormWeights(base.model, info.name)
-    const t = layerAndNormWeights(target.model, info.name)
+export async function compareModels(base: ComparedModel, target: ComparedModel, depth: VggDepth, context: TransferContext): Promise<ModelComparison> {
+  const layers: ModelComparison['layers'] = []
+  // One layer at a time: only two layers' weights are ever copied out at once.
+  for (const info of listWeightLayers(depth)) {
+    const b = await layerAndNormWeights(base.model, info.name)
+    const t = await layerAndNormWeights(target.model, info.name)
     const shapeMatches = b[0].shape.join('×') === t[0].shape.join('×')
-    return {
+    layers.push({
       layer: info.name,
       label: seedLayerLabel(info.name),
       index: info.index,
@@ -129,8 +138,8 @@ export function compareModels(base: ComparedModel, target: ComparedModel, depth:
       identical: shapeMatches && bitwiseEqual(b, t),
       relativeChange: shapeMatches ? relativeChange(b[0], t[0]) : null,
       shapeMatches
-    }
-  })
+    })
+  }
   return { baseRunId: base.runId, targetRunId: target.runId, variant: context.variant, n: context.n, layers }
 }
 

@@ -21,8 +21,8 @@ export interface FilterOptions {
  * shows each one.
  * @throws Error when the layer is not a conv, or `rgb` is asked of a layer without 3 input channels
  */
-export function filterGrid(model: tf.LayersModel, layerName: string, options: FilterOptions = {}): FilterGrid {
-  return filterGridFromKernel(layerName, readKernel(model, layerName), options)
+export async function filterGrid(model: tf.LayersModel, layerName: string, options: FilterOptions = {}): Promise<FilterGrid> {
+  return filterGridFromKernel(layerName, await readKernel(model, layerName), options)
 }
 
 /** filterGrid for a kernel already read (so comparisons read each side once). */

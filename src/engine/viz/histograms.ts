@@ -38,8 +38,8 @@ export function histogram(values: Float32Array, bins: number): { edges: number[]
 }
 
 /** The histogram of one weight layer's kernel, with kernel and bias statistics. */
-export function weightHistogram(model: tf.LayersModel, layerName: string, bins = 50): WeightHistogram {
-  const [kernel, bias] = readLayerWeights(model, layerName)
+export async function weightHistogram(model: tf.LayersModel, layerName: string, bins = 50): Promise<WeightHistogram> {
+  const [kernel, bias] = await readLayerWeights(model, layerName)
   if (!kernel) throw new Error(`layer '${layerName}' has no weights`)
   return {
     layer: layerName,

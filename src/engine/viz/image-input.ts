@@ -4,7 +4,7 @@ import { makeBatch } from '../data/batches'
 import type { ImageSet } from '../data/dataset'
 import type { Normalization } from '../data/normalize'
 import { createRandom } from '../random'
-import type { CheckpointMeta } from '../train/checkpoint'
+import type { CheckpointMeta } from '../models/checkpoint'
 
 /**
  * Reads an image file (JPEG, PNG, WebP …) as size × size RGB bytes, prepared exactly as the image-folder

@@ -2,8 +2,8 @@ import { stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { listWeightLayers } from '../models/layer-names'
 import { runDir } from '../project/project-store'
-import { WEIGHTS_FILE } from '../train/checkpoint'
-import { buildInitialModel } from '../train/initial-model'
+import { WEIGHTS_FILE } from '../models/checkpoint'
+import { buildInitialModel } from '../models/initial-model'
 import type { RunModel } from './run-model'
 import { readKernel, type WeightArray } from './weights'
 
@@ -59,7 +59,7 @@ async function readInitialKernels(run: RunModel, numClasses: number, sourceDir: 
   const model = await buildInitialModel(run.record, { numClasses, sourceDir })
   try {
     const kernels = new Map<string, WeightArray>()
-    for (const layer of listWeightLayers(run.depth)) if (layer.kind === 'conv') kernels.set(layer.name, readKernel(model, layer.name))
+    for (const layer of listWeightLayers(run.depth)) if (layer.kind === 'conv') kernels.set(layer.name, await readKernel(model, layer.name))
     return kernels
   } finally {
     model.dispose()

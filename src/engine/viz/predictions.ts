@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { join } from 'node:path'
 import type { CellImages, ConfusionMatrix, Prediction } from '../../shared/viz'
 import { forward } from '../models/forward'
-import type { CheckpointMeta } from '../train/checkpoint'
+import type { CheckpointMeta } from '../models/checkpoint'
 import { imageBytes, imagesToTensor, normalizationOf } from './image-input'
 import { rgbDataUrl } from './png'
 import type { RunModel } from './run-model'
@@ -20,13 +20,19 @@ function checkTemperature(temperature: number): void {
 }
 
 /** The model's top classes for one image (size × size × 3 bytes), highest probability first. */
-export function predictImage(model: tf.LayersModel, meta: CheckpointMeta, pixels: Uint8Array, options: { top?: number; temperature?: number } = {}): Prediction {
+export async function predictImage(model: tf.LayersModel, meta: CheckpointMeta, pixels: Uint8Array, options: { top?: number; temperature?: number } = {}): Promise<Prediction> {
   const temperature = options.temperature ?? 1
   checkTemperature(temperature)
-  const [logits, probs] = tf.tidy(() => {
+  // Logits and probabilities stacked: one read, [logits; probabilities].
+  const both = tf.tidy(() => {
     const out = forward(model, imagesToTensor(pixels, 1, meta.inputSize, normalizationOf(meta)), false)
-    return [out.dataSync() as Float32Array, probabilities(out, temperature).dataSync() as Float32Array]
+    return tf.concat([out, probabilities(out, temperature)])
   })
+  const values = (await both.data()) as Float32Array
+  both.dispose()
+  const classes = values.length / 2
+  const logits = values.subarray(0, classes)
+  const probs = values.subarray(classes)
   const order = Array.from(probs.keys()).sort((a, b) => probs[b] - probs[a])
   return {
     temperature,
@@ -57,8 +63,14 @@ export async function predictSplit(model: tf.LayersModel, meta: CheckpointMeta, 
     data.indices,
     data.size,
     normalizationOf(meta),
-    (x, start, count) => {
-      const values = tf.tidy(() => probabilities(forward(model, x, false), 1).dataSync() as Float32Array)
+    async (x, start, count) => {
+      const probsT = tf.tidy(() => probabilities(forward(model, x, false), 1))
+      let values: Float32Array
+      try {
+        values = (await probsT.data()) as Float32Array
+      } finally {
+        probsT.dispose()
+      }
       probs.set(values, start * classes)
       for (let i = 0; i < count; i++) {
         let best = 0

@@ -6,7 +6,7 @@ import { seedLayerLabel, type VizLayerInfo } from '../../shared/viz'
 import { listWeightLayers, resolveLayerName, type WeightLayerInfo } from '../models/layer-names'
 import { parseArch, type VggDepth } from '../models/vgg-config'
 import { readRun, runDir } from '../project/project-store'
-import { loadCheckpoint, WEIGHTS_FILE, type CheckpointMeta } from '../train/checkpoint'
+import { loadCheckpoint, WEIGHTS_FILE, type CheckpointMeta } from '../models/checkpoint'
 
 /** A run's trained model with everything needed to feed it and to name its layers. */
 export interface RunModel {

@@ -2,7 +2,7 @@ import type { RunRecord } from '../../shared/project'
 import type { VizProgress } from '../../shared/viz'
 import type { ImageSet } from '../data/dataset'
 import { prepareTrainingData } from '../data/prepare-training-data'
-import type { CheckpointMeta } from '../train/checkpoint'
+import type { CheckpointMeta } from '../models/checkpoint'
 
 /** A split of a run's data as the run saw it. */
 export interface RunSplit {

@@ -22,14 +22,14 @@ export function yieldToEventLoop(): Promise<void> {
  * Runs `visit` over the given images in batches, giving the event loop a turn after every batch. In
  * the trainer process a training job awaits between its batches too, so a long scan and a training
  * run interleave and neither waits for the other longer than about one batch.
- * @param visit gets the normalized batch tensor (disposed after the call) and the batch's first position in `indices`
+ * @param visit gets the normalized batch tensor (disposed after the call, or after its promise settles) and the batch's first position in `indices`
  */
 export async function scanImages(
   set: ImageSet,
   indices: Int32Array,
   size: number,
   normalization: Normalization,
-  visit: (x: tf.Tensor4D, start: number, count: number) => void,
+  visit: (x: tf.Tensor4D, start: number, count: number) => void | Promise<void>,
   options: ScanOptions = {}
 ): Promise<void> {
   const batchSize = options.batchSize ?? 32
@@ -42,7 +42,7 @@ export async function scanImages(
     for (let i = 0; i < count; i++) pixels.set(set.images.subarray(indices[start + i] * bytes, (indices[start + i] + 1) * bytes), i * bytes)
     const x = imagesToTensor(pixels, count, size, normalization)
     try {
-      visit(x, start, count)
+      await visit(x, start, count)
     } finally {
       x.dispose()
     }

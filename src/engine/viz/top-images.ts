@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { join } from 'node:path'
 import { seedLayerLabel, type TopImages } from '../../shared/viz'
 import { layerOutputs } from '../models/layer-outputs'
-import type { CheckpointMeta } from '../train/checkpoint'
+import type { CheckpointMeta } from '../models/checkpoint'
 import { extractMap, readActivations, sharedScale } from './activations'
 import { imagesToTensor, normalizationOf } from './image-input'
 import { rgbDataUrl } from './png'
@@ -62,14 +62,18 @@ export async function computeTopActivations(
     data.indices,
     data.size,
     normalizationOf(meta),
-    (x, start, count) => {
+    async (x, start, count) => {
       // layerOutputs keeps its outputs (tf.keep), which no enclosing tidy frees: dispose by hand.
       const [out] = layerOutputs(model, x, [outputLayer])
       const scores = score === 'max' ? out.max([1, 2]) : out.mean([1, 2])
       out.dispose()
-      const values = scores.dataSync() as Float32Array
       const channels = scores.shape[1] as number
-      scores.dispose()
+      let values: Float32Array
+      try {
+        values = (await scores.data()) as Float32Array
+      } finally {
+        scores.dispose()
+      }
       best ??= Array.from({ length: channels }, () => ({ scores: new Float64Array(k), positions: new Int32Array(k), filled: 0 }))
       for (let i = 0; i < count; i++) for (let c = 0; c < channels; c++) insertTop(best[c], k, values[i * channels + c], start + i)
     },
@@ -131,7 +135,7 @@ export async function topImagesForChannel(model: tf.LayersModel, meta: Checkpoin
   const x = imagesToTensor(pixels, chosen.length, index.size, normalizationOf(meta))
   let maps
   try {
-    const acts = readActivations(model, x, index.outputLayer)
+    const acts = await readActivations(model, x, index.outputLayer)
     maps = chosen.map((_, i) => extractMap(acts, i, channel))
   } finally {
     x.dispose()

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { writeFileAtomic, writeJsonAtomic } from '../project/atomic-files'
-import { META_FILE, WEIGHTS_FILE } from '../train/checkpoint'
+import { META_FILE, WEIGHTS_FILE } from '../models/checkpoint'
 
 /** Bumped when a cached file's layout changes, so old files are recomputed rather than misread. */
 export const VIZ_CACHE_VERSION = 1

@@ -106,8 +106,8 @@ export class VizService {
       let grid: FilterGrid
       if (relativeTo === 'init') {
         const initial = await this.initialKernels.kernel(request.projectDir, run, layer)
-        grid = filterGridFromKernel(layer, kernelChange(layer, readKernel(run.model, layer), initial), request)
-      } else grid = filterGrid(run.model, layer, request)
+        grid = filterGridFromKernel(layer, kernelChange(layer, await readKernel(run.model, layer), initial), request)
+      } else grid = await filterGrid(run.model, layer, request)
       const title = filterGridTitle(run.runId, grid, relativeTo)
       return { data: grid, renderPng: () => renderFilterPng(grid, title) }
     })
@@ -117,7 +117,8 @@ export class VizService {
   histograms(request: HistogramsRequest): Promise<VizResult<WeightHistogram[]>> {
     return this.withRun(request, async (run) => {
       const names = request.layers?.map((l) => resolveVizLayer(run.depth, l).name) ?? listVizLayers(run.model, run.depth, run.meta.inputSize).map((l) => l.name)
-      const histograms = names.map((name) => weightHistogram(run.model, name, request.bins ?? 50))
+      const histograms: WeightHistogram[] = []
+      for (const name of names) histograms.push(await weightHistogram(run.model, name, request.bins ?? 50))
       return { data: histograms, renderPng: () => renderHistogramsPng(histograms, `${run.runId} · weight histograms`) }
     })
   }
@@ -126,7 +127,7 @@ export class VizService {
   activations(request: ActivationsRequest, options: VizJobOptions = {}): Promise<VizResult<ActivationMaps>> {
     return this.withRun(request, async (run) => {
       const pixels = await this.readImage(run, request.image, options)
-      const result = activationMaps(run.model, run.meta, pixels, convName(run, request.layer), request)
+      const result = await activationMaps(run.model, run.meta, pixels, convName(run, request.layer), request)
       const title = `${run.runId} · ${result.layer} (${result.label}) · ${result.maps.length} of ${result.channelCount} maps`
       return { data: result, renderPng: () => renderActivationsPng(result, pixels, run.meta.inputSize, title) }
     })
@@ -154,7 +155,7 @@ export class VizService {
   compareLayer(request: CompareRequest & { layer: string }): Promise<VizResult<LayerComparison>> {
     return this.withComparison(request, async (base, target) => {
       const info = resolveVizLayer(target.depth, request.layer)
-      const result = compareLayer(side(base), side(target), info.name, info.index, transferContextOf(target.record), { mode: request.mode })
+      const result = await compareLayer(side(base), side(target), info.name, info.index, transferContextOf(target.record), { mode: request.mode })
       const title = `${info.name} (${result.label}) · ${base.runId} → ${target.runId}`
       return { data: result, renderPng: () => renderComparisonPng(result, title) }
     })
@@ -164,7 +165,7 @@ export class VizService {
   predict(request: PredictRequest, options: VizJobOptions = {}): Promise<VizResult<Prediction>> {
     return this.withRun(request, async (run) => {
       const pixels = await this.readImage(run, request.image, options)
-      const result = predictImage(run.model, run.meta, pixels, request)
+      const result = await predictImage(run.model, run.meta, pixels, request)
       const title = `${run.runId} · prediction${result.temperature !== 1 ? ` (T=${result.temperature})` : ''}`
       return { data: result, renderPng: () => renderPredictionPng(result, pixels, run.meta.inputSize, title) }
     })

@@ -8,7 +8,8 @@ import { fingerprintModel } from '../../../src/engine/features/cache-key'
 import { ensureFeatureCaches, listFeatureCaches, type CacheRequest } from '../../../src/engine/features/feature-cache'
 import { extractFeatures, isLinearChain, poolActivation } from '../../../src/engine/features/extract'
 import { liveSource } from '../../../src/engine/features/full-pass'
-import { checkpointPreprocessing, makeInputBatch, preprocessingPreset } from '../../../src/engine/features/preprocessing'
+import { checkpointPreprocessing, preprocessingPreset } from '../../../src/shared/features'
+import { makeInputBatch } from '../../../src/engine/features/preprocessing'
 import { buildVgg } from '../../../src/engine/models/build-vgg'
 import { layerOutputs } from '../../../src/engine/models/layer-outputs'
 import { makeSyntheticSet } from '../../helpers/synthetic-images'
@@ -24,10 +25,10 @@ afterAll(async () => {
 
 const set = makeSyntheticSet(10, 3, 32, 5)
 
-function request(model: tf.LayersModel, overrides: Partial<CacheRequest> = {}): CacheRequest {
+async function request(model: tf.LayersModel, overrides: Partial<CacheRequest> = {}): Promise<CacheRequest> {
   return {
     model,
-    modelFingerprint: fingerprintModel(model),
+    modelFingerprint: await fingerprintModel(model),
     source: 'base-A',
     layers: ['block2_pool', 'fc1'],
     pooling: 'avg',
@@ -47,7 +48,7 @@ function request(model: tf.LayersModel, overrides: Partial<CacheRequest> = {}): 
 describe('feature caches', () => {
   it('streams pooled features of several layers in one pass; rows equal a direct forward pass', async () => {
     const model = buildVgg({ arch: 'vgg11_bn', width: 1 / 16, numClasses: 3, seed: 1 })
-    const req = request(model)
+    const req = await request(model)
     const before = tf.memory().numTensors
     const outcome = await ensureFeatureCaches(root, req)
     expect(tf.memory().numTensors).toBe(before)
@@ -72,10 +73,10 @@ describe('feature caches', () => {
   it('reuses a cache with the same key, and rebuilds the slot when the weights, preprocessing or images change', async () => {
     const dir = join(root, 'invalidation')
     const model = buildVgg({ arch: 'vgg11', width: 1 / 16, numClasses: 3, seed: 2 })
-    const first = await ensureFeatureCaches(dir, request(model, { layers: ['fc2'] }))
+    const first = await ensureFeatureCaches(dir, await request(model, { layers: ['fc2'] }))
     expect(first.misses).toBe(1)
     const firstRow = await first.caches.get('fc2')!.readRows([0])
-    const again = await ensureFeatureCaches(dir, request(model, { layers: ['fc2'] }))
+    const again = await ensureFeatureCaches(dir, await request(model, { layers: ['fc2'] }))
     expect([again.hits, again.misses, again.seconds]).toEqual([1, 0, 0])
 
     // One weight nudged: the fingerprint changes, the cache is stale.
@@ -83,19 +84,19 @@ describe('feature caches', () => {
     const nudged = tf.add(bias, 0.01)
     model.getLayer('block1_conv1').setWeights([model.getLayer('block1_conv1').getWeights()[0], nudged])
     nudged.dispose()
-    const retrained = await ensureFeatureCaches(dir, request(model, { layers: ['fc2'] }))
+    const retrained = await ensureFeatureCaches(dir, await request(model, { layers: ['fc2'] }))
     expect(retrained.misses).toBe(1)
     expect(await retrained.caches.get('fc2')!.readRows([0])).not.toEqual(firstRow)
 
-    expect((await ensureFeatureCaches(dir, request(model, { layers: ['fc2'], preprocessing: preprocessingPreset('caffe') }))).misses).toBe(1)
+    expect((await ensureFeatureCaches(dir, await request(model, { layers: ['fc2'], preprocessing: preprocessingPreset('caffe') }))).misses).toBe(1)
     const otherImages = makeSyntheticSet(10, 3, 32, 99)
-    expect((await ensureFeatureCaches(dir, request(model, { layers: ['fc2'], set: otherImages }))).misses).toBe(1)
+    expect((await ensureFeatureCaches(dir, await request(model, { layers: ['fc2'], set: otherImages }))).misses).toBe(1)
     // Stale caches were replaced in their slot, not piled up; no temp folders are left behind.
     expect(await listFeatureCaches(dir)).toHaveLength(1)
     expect((await readdir(dir)).filter((n) => n.startsWith('.'))).toEqual([])
 
     // A different layer or pooling is a different slot, kept side by side.
-    await ensureFeatureCaches(dir, request(model, { layers: ['fc2', 'block5_pool'], pooling: 'max', set: otherImages }))
+    await ensureFeatureCaches(dir, await request(model, { layers: ['fc2', 'block5_pool'], pooling: 'max', set: otherImages }))
     expect((await listFeatureCaches(dir)).map((c) => `${c.layer}/${c.pooling}`).sort()).toEqual(['block5_pool/max', 'fc2/avg', 'fc2/max'])
     model.dispose()
   })
@@ -103,15 +104,15 @@ describe('feature caches', () => {
   it('rebuilds a cache whose feature file was truncated on disk', async () => {
     const dir = join(root, 'truncated')
     const model = buildVgg({ arch: 'vgg11', width: 1 / 16, numClasses: 3, seed: 3 })
-    const built = await ensureFeatureCaches(dir, request(model, { layers: ['fc1'] }))
+    const built = await ensureFeatureCaches(dir, await request(model, { layers: ['fc1'] }))
     await truncate(join(built.caches.get('fc1')!.dir, 'features.f32'), 100)
-    expect((await ensureFeatureCaches(dir, request(model, { layers: ['fc1'] }))).misses).toBe(1)
+    expect((await ensureFeatureCaches(dir, await request(model, { layers: ['fc1'] }))).misses).toBe(1)
     model.dispose()
   })
 
   it('a live source (full forward pass per read) yields the cached rows; oversized flattened features are refused up front', async () => {
     const model = buildVgg({ arch: 'vgg11_bn', width: 1 / 16, numClasses: 3, seed: 4 })
-    const req = request(model, { layers: ['block3_conv1'], pooling: 'max' })
+    const req = await request(model, { layers: ['block3_conv1'], pooling: 'max' })
     const cache = (await ensureFeatureCaches(join(root, 'live'), req)).caches.get('block3_conv1')!
     const rows = Int32Array.from([5, 0, 22])
     const live = liveSource({ model, layer: 'block3_conv1', pooling: 'max', set, imageIndices: cache.imageIndices, labels: cache.labels, dims: cache.meta.dims, imageSize: 32, inputSize: 32, preprocessing: req.preprocessing })
@@ -121,7 +122,7 @@ describe('feature caches', () => {
 
     // block1_conv1 flattened is 32·32·4 = 4096 floats per image; 140,000 images would be 2.1 GiB.
     const many = new Int32Array(140_000)
-    await expect(ensureFeatureCaches(join(root, 'huge'), request(model, { layers: ['block1_conv1'], pooling: 'flatten', indices: many }))).rejects.toThrow(/'block1_conv1' \(flatten\) for 140000 images would take 2\.1 GiB; use 'avg' or 'max' pooling/)
+    await expect(ensureFeatureCaches(join(root, 'huge'), await request(model, { layers: ['block1_conv1'], pooling: 'flatten', indices: many }))).rejects.toThrow(/'block1_conv1' \(flatten\) for 140000 images would take 2\.1 GiB; use 'avg' or 'max' pooling/)
     model.dispose()
   })
 

@@ -7,7 +7,7 @@ import { selectBackend } from '../../../src/engine/backend/select-backend'
 import { buildVgg } from '../../../src/engine/models/build-vgg'
 import { layerOutputs } from '../../../src/engine/models/layer-outputs'
 import { importPretrained, PretrainedImportError } from '../../../src/engine/models/pretrained-import'
-import { saveCheckpoint } from '../../../src/engine/train/checkpoint'
+import { saveCheckpoint } from '../../../src/engine/models/checkpoint'
 
 let dir: string
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { selectBackend } from '../../../src/engine/backend/select-backend'
 import { buildVgg } from '../../../src/engine/models/build-vgg'
-import { trainWorkerCount } from '../../../src/engine/train/parallel/worker-count'
+import { trainWorkerCount } from '../../../src/engine/backend/worker-count'
 import { createStepper } from '../../../src/engine/train/trainer'
 import type { StepBatch } from '../../../src/engine/train/train-step'
 

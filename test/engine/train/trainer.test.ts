@@ -7,9 +7,10 @@ import { selectBackend } from '../../../src/engine/backend/select-backend'
 import { measureNormalization } from '../../../src/engine/data/normalize'
 import { stratifiedSplit } from '../../../src/engine/data/split'
 import { buildVgg } from '../../../src/engine/models/build-vgg'
-import { loadCheckpoint, saveCheckpoint } from '../../../src/engine/train/checkpoint'
+import { loadCheckpoint, saveCheckpoint } from '../../../src/engine/models/checkpoint'
 import { evaluate } from '../../../src/engine/train/evaluate'
-import { train, type TrainData } from '../../../src/engine/train/trainer'
+import type { TrainData } from '../../../src/engine/data/train-data'
+import { train } from '../../../src/engine/train/trainer'
 import type { BatchMetrics, EpochMetrics } from '../../../src/shared/metrics'
 import { resolveTrainConfig } from '../../../src/shared/train-config'
 import { makeSyntheticSet } from '../../helpers/synthetic-images'
@@ -105,8 +106,8 @@ describe('trainer (wasm backend, tiny VGG11-BN)', () => {
     const loaded = await loadCheckpoint(dir)
     expect(loaded.meta).toEqual(meta)
     const opts = { size: 32, normalization: data.normalization, batchSize: 64, numClasses: 3 }
-    const before = evaluate(model, data.val!.set, data.val!.indices, opts)
-    const after = evaluate(loaded.model, data.val!.set, data.val!.indices, opts)
+    const before = await evaluate(model, data.val!.set, data.val!.indices, opts)
+    const after = await evaluate(loaded.model, data.val!.set, data.val!.indices, opts)
     expect(after.loss).toBeCloseTo(before.loss, 5)
     expect(after.acc).toBe(before.acc)
     loaded.model.dispose()

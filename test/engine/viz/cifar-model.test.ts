@@ -61,9 +61,9 @@ describe.skipIf(!HAVE_CIFAR)('a VGG11-BN trained briefly on real CIFAR-10 images
   afterAll(() => models?.dispose())
 
   it('first-layer filters learn colour and edge patterns: what training added to them is smooth, unlike noise', async () => {
-    const trained = readKernel(run.model, 'block1_conv1')
+    const trained = await readKernel(run.model, 'block1_conv1')
     const init = buildVgg({ arch: run.meta.arch as ArchId, width: run.meta.width, numClasses: 10, seed: deriveSeed(run.record.config.seed, `init:${run.runId}`) })
-    const initial = readKernel(init, 'block1_conv1')
+    const initial = await readKernel(init, 'block1_conv1')
     init.dispose()
     const learned: WeightArray = { ...trained, values: trained.values.map((v, i) => v - (initial.values[i] as number)) }
     const [atInit, atEnd, added] = [filterStructure(initial), filterStructure(trained), filterStructure(learned)]
@@ -84,7 +84,7 @@ describe.skipIf(!HAVE_CIFAR)('a VGG11-BN trained briefly on real CIFAR-10 images
     expect(edges(added) + colours(added)).toBeGreaterThanOrEqual(5)
     // The trained filters themselves still carry their initial noise: their median smooth share was
     // 0.33–0.47 over seven runs, too close to the initial 0.30 to assert on; the pictures show both.
-    const grid = filterGrid(run.model, resolveVizLayer(run.depth, 'conv 1-1').name)
+    const grid = await filterGrid(run.model, resolveVizLayer(run.depth, 'conv 1-1').name)
     expect(grid.filters).toHaveLength(16)
     await writeFile(join(ARTIFACTS, 'cifar-filters-conv1-1.png'), await renderFilterPng(grid, 'CIFAR-10, 6 epochs × 6,000 images: conv 1-1', { scale: 24 }))
     await writeFile(join(ARTIFACTS, 'cifar-filters-conv1-1-init.png'), await renderFilterPng(filterGridFromKernel('block1_conv1', initial), 'same filters at initialization', { scale: 24 }))
@@ -93,7 +93,7 @@ describe.skipIf(!HAVE_CIFAR)('a VGG11-BN trained briefly on real CIFAR-10 images
 
   it('activation maps and top images on real photos', async () => {
     const pixels = imageBytes(val.set, val.indices[0], val.size)
-    const maps = activationMaps(run.model, run.meta, pixels, resolveVizLayer(run.depth, 'conv 3-1').name, { maps: 'all' })
+    const maps = await activationMaps(run.model, run.meta, pixels, resolveVizLayer(run.depth, 'conv 3-1').name, { maps: 'all' })
     expect(maps.maps).toHaveLength(maps.channelCount)
     await writeFile(join(ARTIFACTS, 'cifar-activations-conv3-1.png'), await renderActivationsPng(maps, pixels, val.size, 'CIFAR-10: conv 3-1, all maps'))
     const { top } = await runTopActivations(projectDir, run, 'block2_conv1', { k: 8 })
@@ -105,7 +105,7 @@ describe.skipIf(!HAVE_CIFAR)('a VGG11-BN trained briefly on real CIFAR-10 images
   })
 
   it('predictions sum to 1 and the confusion matrix reproduces the run’s best validation accuracy', async () => {
-    const p = predictImage(run.model, run.meta, imageBytes(val.set, val.indices[1], val.size), { top: 10 })
+    const p = await predictImage(run.model, run.meta, imageBytes(val.set, val.indices[1], val.size), { top: 10 })
     expect(p.top.reduce((s, t) => s + t.probability, 0)).toBeCloseTo(1, 5)
     const { predictions } = await runPredictions(projectDir, run, 'val', { loadSplit: async () => val })
     const matrix = confusionMatrix(predictions)

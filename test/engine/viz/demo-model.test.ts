@@ -66,18 +66,18 @@ describe('a base and an AnB model transferred from it at n=3 (demo data)', () =>
   it('compare: frozen layers are bit-identical to the base, re-initialized layers differ filter by filter', async () => {
     const sides = [{ runId: base.runId, model: base.model }, { runId: target.runId, model: target.model }] as const
     const context = transferContextOf(target.record)
-    const summary = compareModels(sides[0], sides[1], target.depth, context)
+    const summary = await compareModels(sides[0], sides[1], target.depth, context)
     for (const layer of summary.layers) {
       expect(layer.transferred).toBe(layer.index <= N)
       expect(layer.frozen).toBe(layer.index <= N)
       expect(layer.identical).toBe(layer.index <= N)
       if (layer.index > N) expect(layer.relativeChange).toBeGreaterThan(0.1)
     }
-    const frozen = compareLayer(sides[0], sides[1], 'block1_conv1', 1, context)
+    const frozen = await compareLayer(sides[0], sides[1], 'block1_conv1', 1, context)
     expect(frozen.identical).toBe(true)
     expect(frozen.filters.every((f) => f.identical && f.relativeChange === 0 && Math.abs(f.cosine - 1) < 1e-6)).toBe(true)
     expect(frozen.target?.filters).toEqual(frozen.base?.filters)
-    const fresh = compareLayer(sides[0], sides[1], 'block3_conv2', 4, context, { mode: 'mean' })
+    const fresh = await compareLayer(sides[0], sides[1], 'block3_conv2', 4, context, { mode: 'mean' })
     expect(fresh.identical).toBe(false)
     expect(fresh.filters).toHaveLength(32)
     expect(fresh.filters.some((f) => f.identical)).toBe(false)
@@ -88,8 +88,8 @@ describe('a base and an AnB model transferred from it at n=3 (demo data)', () =>
   it('activation maps: first N or all channels of a conv, after ReLU, equal to the layer output', async () => {
     const pixels = imageBytes(val.set, val.indices[0], val.size)
     const before = tf.memory().numTensors
-    const six = activationMaps(target.model, target.meta, pixels, 'block1_conv1')
-    const all = activationMaps(target.model, target.meta, pixels, 'block3_conv1', { maps: 'all', scaleMode: 'per-map' })
+    const six = await activationMaps(target.model, target.meta, pixels, 'block1_conv1')
+    const all = await activationMaps(target.model, target.meta, pixels, 'block3_conv1', { maps: 'all', scaleMode: 'per-map' })
     expect(tf.memory().numTensors).toBe(before)
     expect(six.outputLayer).toBe('block1_conv1_relu')
     expect(six.maps.map((m) => m.channel)).toEqual([0, 1, 2, 3, 4, 5])
@@ -100,10 +100,10 @@ describe('a base and an AnB model transferred from it at n=3 (demo data)', () =>
     expect(six.scale.max).toBe(Math.max(...six.maps.map((m) => m.max)))
 
     const x = imagesToTensor(pixels, 1, val.size, normalizationOf(target.meta))
-    const direct = readActivations(target.model, x, activationLayerName(target.model, 'block1_conv1'))
+    const direct = await readActivations(target.model, x, activationLayerName(target.model, 'block1_conv1'))
     x.dispose()
     expect(six.maps[4].values).toEqual(extractMap(direct, 0, 4).values)
-    expect(() => activationMaps(target.model, target.meta, pixels, 'block1_conv1', { channels: [8] })).toThrow(/channel 8 is outside 0 … 7/)
+    await expect(activationMaps(target.model, target.meta, pixels, 'block1_conv1', { channels: [8] })).rejects.toThrow(/channel 8 is outside 0 … 7/)
     const { width } = await saveArtifact('demo-activations.png', await renderActivationsPng(six, pixels, val.size, 'demo: conv 1-1, 6 maps'))
     // Input + 6 maps in one row, 128 px each with 4 px gaps.
     expect(width).toBe(7 * 128 + 8 * 4)
@@ -125,7 +125,7 @@ describe('a base and an AnB model transferred from it at n=3 (demo data)', () =>
       val.indices.forEach((index, i) => all.set(imageBytes(val.set, index, val.size), i * bytes))
       return imagesToTensor(all, val.indices.length, val.size, normalizationOf(target.meta))
     })
-    const acts = readActivations(target.model, x, 'block2_conv1_relu')
+    const acts = await readActivations(target.model, x, 'block2_conv1_relu')
     x.dispose()
     const channels = acts.shape[3]
     const { index } = again.top
@@ -179,15 +179,15 @@ describe('a base and an AnB model transferred from it at n=3 (demo data)', () =>
 
   it('predictions: probabilities sum to 1, temperature flattens them; the confusion matrix reproduces the best validation accuracy', async () => {
     const pixels = imageBytes(val.set, val.indices[1], val.size)
-    const p = predictImage(target.model, target.meta, pixels, { top: 5 })
+    const p = await predictImage(target.model, target.meta, pixels, { top: 5 })
     const probs = p.top.map((t) => t.probability)
     expect(probs.reduce((a, b) => a + b)).toBeCloseTo(1, 5)
     expect([...probs].sort((a, b) => b - a)).toEqual(probs)
-    const warm = predictImage(target.model, target.meta, pixels, { top: 5, temperature: 10 })
+    const warm = await predictImage(target.model, target.meta, pixels, { top: 5, temperature: 10 })
     expect(warm.top.map((t) => t.label)).toEqual(p.top.map((t) => t.label))
     expect(warm.top[0].probability).toBeLessThan(p.top[0].probability)
     expect(warm.top[0].probability).toBeGreaterThan(1 / 5)
-    expect(() => predictImage(target.model, target.meta, pixels, { temperature: 0 })).toThrow(/temperature/)
+    await expect(predictImage(target.model, target.meta, pixels, { temperature: 0 })).rejects.toThrow(/temperature/)
 
     const { predictions, cached } = await runPredictions(project.dir, target, 'val', { loadSplit: async () => val })
     expect(cached).toBe(false)
@@ -218,10 +218,10 @@ describe('a base and an AnB model transferred from it at n=3 (demo data)', () =>
   })
 
   it('filters and histograms of the trained model export as PNG', async () => {
-    const grid = filterGrid(base.model, 'block1_conv1')
+    const grid = await filterGrid(base.model, 'block1_conv1')
     expect(grid.filters).toHaveLength(8)
     await saveArtifact('demo-filters-conv1-1.png', await renderFilterPng(grid, 'demo base A: conv 1-1'))
-    const histograms = ['block1_conv1', 'block3_conv2', 'fc1'].map((l) => weightHistogram(target.model, l))
+    const histograms = await Promise.all(['block1_conv1', 'block3_conv2', 'fc1'].map((l) => weightHistogram(target.model, l)))
     const { height } = await saveArtifact('demo-histograms.png', await renderHistogramsPng(histograms, 'demo AnB: weights'))
     expect(height).toBeGreaterThan(3 * 160)
   })
@@ -263,13 +263,13 @@ describe('a base and an AnB model transferred from it at n=3 (demo data)', () =>
   it('leaves no tensors behind', async () => {
     const pixels = imageBytes(val.set, val.indices[3], val.size)
     const before = tf.memory().numTensors
-    predictImage(target.model, target.meta, pixels, { temperature: 2 })
-    activationMaps(target.model, target.meta, pixels, 'block4_conv1', { maps: 'all' })
+    await predictImage(target.model, target.meta, pixels, { temperature: 2 })
+    await activationMaps(target.model, target.meta, pixels, 'block4_conv1', { maps: 'all' })
     const top = await computeTopActivations(target.model, target.meta, val, 'block3_conv1', { k: 4, score: 'mean' })
     await topImagesForChannel(target.model, target.meta, top, 1, 4)
     await runPredictions(project.dir, base, 'val', { loadSplit: () => loadRunSplit(base.record, base.meta, 'val') })
-    compareModels({ runId: 'a', model: base.model }, { runId: 'b', model: target.model }, target.depth, transferContextOf(target.record))
-    filterGrid(target.model, 'block2_conv1', { mode: 'channels' })
+    await compareModels({ runId: 'a', model: base.model }, { runId: 'b', model: target.model }, target.depth, transferContextOf(target.record))
+    await filterGrid(target.model, 'block2_conv1', { mode: 'channels' })
     expect(tf.memory().numTensors).toBe(before)
   })
 

@@ -18,9 +18,9 @@ beforeAll(async () => {
 afterAll(() => model.dispose())
 
 describe('filters', () => {
-  it('first conv: one RGB tile per filter, 3×3, each filter stretched to exactly 0…1 from its own weights', () => {
-    const grid = filterGrid(model, 'block1_conv1')
-    const kernel = readKernel(model, 'block1_conv1')
+  it('first conv: one RGB tile per filter, 3×3, each filter stretched to exactly 0…1 from its own weights', async () => {
+    const grid = await filterGrid(model, 'block1_conv1')
+    const kernel = await readKernel(model, 'block1_conv1')
     expect(grid.mode).toBe('rgb')
     expect(grid.filters).toHaveLength(8)
     for (const filter of grid.filters) {
@@ -37,24 +37,24 @@ describe('filters', () => {
     expect(new Set(grid.filters.map((f) => f.max.toFixed(6))).size).toBeGreaterThan(1)
   })
 
-  it('deeper convs: mean over input channels, or a grid of the first input channels', () => {
-    const mean = filterGrid(model, 'block2_conv1')
+  it('deeper convs: mean over input channels, or a grid of the first input channels', async () => {
+    const mean = await filterGrid(model, 'block2_conv1')
     expect(mean.mode).toBe('mean')
     expect(mean.filters).toHaveLength(16)
     expect(mean.filters.every((f) => f.tiles.length === 1 && f.tiles[0].channels === 1)).toBe(true)
-    const channels = filterGrid(model, 'block2_conv1', { mode: 'channels', maxFilters: 5, maxInputChannels: 6 })
+    const channels = await filterGrid(model, 'block2_conv1', { mode: 'channels', maxFilters: 5, maxInputChannels: 6 })
     expect(channels.filters).toHaveLength(5)
     expect(channels.shownInputChannels).toBe(6)
     for (const f of channels.filters) {
       expect(f.tiles).toHaveLength(6)
       for (const t of f.tiles) for (const v of t.values) expect(v >= 0 && v <= 1).toBe(true)
     }
-    expect(() => filterGrid(model, 'block2_conv1', { mode: 'rgb' })).toThrow(/8 input channels/)
-    expect(() => filterGrid(model, 'fc1')).toThrow(/not a conv layer/)
+    await expect(filterGrid(model, 'block2_conv1', { mode: 'rgb' })).rejects.toThrow(/8 input channels/)
+    await expect(filterGrid(model, 'fc1')).rejects.toThrow(/not a conv layer/)
   })
 
   it('renders at full resolution: tile count × scale determines the picture size', async () => {
-    const grid = filterGrid(model, 'block1_conv1')
+    const grid = await filterGrid(model, 'block1_conv1')
     const raster = renderFilterGrid(grid, { scale: 10, columns: 4 })
     // 4 columns × 2 rows of 30 px tiles with 3 px gaps.
     expect([raster.width, raster.height]).toEqual([4 * 30 + 5 * 3, 2 * 30 + 3 * 3])
@@ -72,9 +72,9 @@ describe('filters', () => {
     expect(() => resolveVizLayer('vgg11', 'fc1', { convOnly: true })).toThrow(/not a conv layer/)
   })
 
-  it('histograms count every kernel weight once', () => {
-    const h = weightHistogram(model, 'fc1', 20)
-    const kernel = readKernel(model, 'fc1')
+  it('histograms count every kernel weight once', async () => {
+    const h = await weightHistogram(model, 'fc1', 20)
+    const kernel = await readKernel(model, 'fc1')
     expect(h.kind).toBe('dense')
     expect(h.counts.reduce((a, b) => a + b)).toBe(kernel.values.length)
     expect(h.edges[0]).toBe(h.min)

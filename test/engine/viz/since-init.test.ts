@@ -12,7 +12,7 @@ import { buildVgg } from '../../../src/engine/models/build-vgg'
 import type { ArchId } from '../../../src/engine/models/vgg-config'
 import { writeRun } from '../../../src/engine/project/project-store'
 import { deriveSeed } from '../../../src/engine/random'
-import { buildInitialModel } from '../../../src/engine/train/initial-model'
+import { buildInitialModel } from '../../../src/engine/models/initial-model'
 import { planExperiment } from '../../../src/engine/train/plan-sweep'
 import { runPlanned } from '../../../src/engine/train/run-planned'
 import { InitialKernelCache } from '../../../src/engine/viz/initial-kernels'
@@ -60,9 +60,9 @@ function at(kernel: WeightArray, y: number, x: number, c: number, f: number): nu
 describe('filters: change since initialization', () => {
   it('base run: the grid is the trained kernel minus the initial one, rebuilt from the run seed', async () => {
     const init = buildVgg({ arch: CONFIG.arch as ArchId, width: CONFIG.width, numClasses: base.meta.classNames.length, seed: deriveSeed(CONFIG.seed, `init:${project.base.id}`) })
-    const initial = readKernel(init, 'block1_conv1')
+    const initial = await readKernel(init, 'block1_conv1')
     init.dispose()
-    const trained = readKernel(base.model, 'block1_conv1')
+    const trained = await readKernel(base.model, 'block1_conv1')
     const grid = await sinceInit(project.base.id, 'conv 1-1')
     const weights = (await service.filters({ projectDir: project.dir, runId: project.base.id, layer: 'conv 1-1' })).data
 
@@ -105,7 +105,7 @@ describe('filters: change since initialization', () => {
           expect(f.tiles[0].values.every((v) => v === 0.5)).toBe(true)
         }
         // Not trivially zero: these are the base's trained weights, not the target's own initialization.
-        expect(readKernel(target.model, layer).values).toEqual(readKernel(base.model, layer).values)
+        expect((await readKernel(target.model, layer)).values).toEqual((await readKernel(base.model, layer)).values)
       } else {
         expect(grid.filters.every((f) => f.norm > 0)).toBe(true)
       }

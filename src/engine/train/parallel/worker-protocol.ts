@@ -1,4 +1,4 @@
-import type { BackendName } from '../../backend/select-backend'
+import type { BackendName } from '../../../shared/backend'
 import type { CollectiveLayout } from './collective'
 
 /**

@@ -1,5 +1,5 @@
 import type { RunEvaluation, SplitEvaluation } from '../../shared/evaluation'
-import type { VizService } from '../viz/viz-service'
+import type { VizService } from './viz-service'
 
 /**
  * Confusion matrix and per-class accuracy of a run's best weights on its own validation split (the same
