@@ -10,7 +10,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import { parseArgs } from 'node:util'
 import { setSimdKernelsEnabled } from '../src/engine/backend/simd/simd-kernels'
 import { registerWasmConvGradients } from '../src/engine/backend/wasm-conv-gradients'
-import { scaleWidth, VGG_CFGS } from '../src/engine/models/vgg-config'
+import { scaleWidth, VGG_CFGS } from '../src/shared/vgg'
 
 const { values } = parseArgs({ options: { batch: { type: 'string' }, width: { type: 'string' } } })
 const batch = Number(values.batch ?? 32)

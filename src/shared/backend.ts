@@ -63,3 +63,26 @@ export interface BackendInfo {
   /** Anything else worth saying (e.g. that the pure-JS backend is too slow to train). */
   notes: string[]
 }
+
+/** An adapter in one line: "NVIDIA GeForce RTX 4090 (vendor nvidia, architecture ada) · software". */
+export function describeAdapterLine(adapter: GpuAdapterInfo): string {
+  const parts = [adapter.vendor && `vendor ${adapter.vendor}`, adapter.architecture && `architecture ${adapter.architecture}`, adapter.device && `device ${adapter.device}`].filter(Boolean)
+  return `${adapter.description}${parts.length ? ` (${parts.join(', ')})` : ''}${adapter.software ? ' · software' : ''}`
+}
+
+/**
+ * The backend choice as lines of text: what trains, every backend tried and why it was or was not
+ * chosen, and without a GPU what to do. `cli doctor` prints it; the app's status bar shows it on hover.
+ */
+export function describeBackendChoice(info: BackendInfo): string[] {
+  const lines = [`backend: ${info.backend}`, `device:  ${info.device} (${info.label})`, `threads: ${info.threads}`]
+  if (info.adapter) lines.push(`adapter: ${describeAdapterLine(info.adapter)}`)
+  if (info.attempts?.length) lines.push('tried:')
+  for (const attempt of info.attempts ?? []) {
+    lines.push(`  ${attempt.chosen ? '✓' : '✗'} ${attempt.backend.padEnd(10)} ${attempt.chosen ? 'chosen: ' : ''}${attempt.reason}`)
+    if (attempt.adapter && !attempt.chosen) lines.push(`    adapter: ${describeAdapterLine(attempt.adapter)}`)
+  }
+  if (info.gpuProblem) lines.push(`no GPU:  ${info.gpuProblem.message}`, `to fix:  ${info.gpuProblem.fix}`)
+  for (const note of info.notes) lines.push(`note:    ${note}`)
+  return lines
+}

@@ -4,6 +4,8 @@
  * Plain TypeScript: shared by engine, main and renderer.
  */
 
+import { ARCH_IDS } from './vgg'
+
 export type ScheduleKind = 'constant' | 'multistep' | 'cosine'
 
 export interface AugmentConfig {
@@ -106,7 +108,7 @@ const boolean: Check = (v, key) => {
 }
 
 const CHECKS: Record<Exclude<keyof TrainConfig, 'augment'>, Check> = {
-  arch: oneOf(['vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg19', 'vgg19_bn']),
+  arch: oneOf(ARCH_IDS),
   width: number(1 / 64, 4),
   inputSize: (v, key) => {
     number(32, 512, true)(v, key)

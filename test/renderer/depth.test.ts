@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { countWeightLayers, listNetworkElements } from '../../src/shared/vgg-layers'
+import { listNetworkElements, listWeightLayers, maxTransferDepth } from '../../src/shared/vgg'
 import { clickDepth, depthsOf, formatDepths, layerRole, rangeOf } from '../../src/renderer/src/lib/depth'
 
 describe('the network picture’s layer table', () => {
@@ -23,7 +23,9 @@ describe('the network picture’s layer table', () => {
     expect(elements.filter((e) => e.type === 'pool').map((e) => e.name)).toEqual(['block1_pool', 'block2_pool', 'block3_pool', 'block4_pool', 'block5_pool'])
     // A pool sits between block1_conv1 and block2_conv1.
     expect(elements.slice(0, 3).map((e) => e.name)).toEqual(['block1_conv1', 'block1_pool', 'block2_conv1'])
-    expect(countWeightLayers('vgg16')).toBe(16)
+    expect(listWeightLayers('vgg16')).toHaveLength(16)
+    expect(maxTransferDepth('vgg16')).toBe(15)
+    expect(maxTransferDepth('vgg11_bn')).toBe(10)
     expect(listNetworkElements('vgg11', 0.125)[0]).toMatchObject({ units: 8 })
     expect(listNetworkElements('resnet')).toEqual([])
   })
@@ -49,8 +51,9 @@ describe('depth selection', () => {
   })
 
   it('shades layers 1…n as copied (frozen or fine-tuned) and the rest as re-initialized', () => {
-    expect([1, 3, 4].map((i) => layerRole(i, 3, true))).toEqual(['frozen', 'frozen', 'reinit'])
-    expect(layerRole(2, 3, false)).toBe('tuned')
-    expect(layerRole(1, 0, true)).toBe('reinit')
+    expect([1, 3, 4].map((i) => layerRole(i, 3))).toEqual(['copied', 'copied', 'reinit'])
+    // A sweep over n = 2…5: layers 3…5 are copied in some of its runs.
+    expect([2, 3, 5, 6].map((i) => layerRole(i, 2, 5))).toEqual(['copied', 'partly', 'partly', 'reinit'])
+    expect(layerRole(1, 0)).toBe('reinit')
   })
 })

@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { deriveSeed } from '../random'
-import { convLayerName, poolLayerName } from './layer-names'
-import { FC_UNITS, parseArch, scaleWidth, VGG_CFGS, type ArchId } from './vgg-config'
+import { FC_UNITS, listNetworkElements, parseArch, scaleWidth, type ArchId } from '../../shared/vgg'
 
 export interface VggOptions {
   arch: ArchId
@@ -37,21 +36,17 @@ export function buildVgg(options: VggOptions): tf.Sequential {
   const model = tf.sequential({ name: options.arch })
   model.add(tf.layers.inputLayer({ inputShape: [inputSize, inputSize, 3], name: 'input' }))
 
-  let block = 1
-  let inBlock = 0
-  for (const entry of VGG_CFGS[depth]) {
-    if (entry === 'M') {
-      model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: poolLayerName(block) }))
-      block++
-      inBlock = 0
+  for (const element of listNetworkElements(depth, options.width)) {
+    if (element.type === 'pool') {
+      model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: element.name }))
       continue
     }
-    inBlock++
-    const name = convLayerName(block, inBlock)
+    if (element.kind !== 'conv') continue // the classifier follows the flatten, below
+    const name = element.name
     model.add(
       tf.layers.conv2d({
         name,
-        filters: scaleWidth(entry, options.width),
+        filters: element.units,
         kernelSize: 3,
         padding: 'same',
         // Without BN the ReLU lives in the conv, as in Keras' VGG16, so its weights import by name.

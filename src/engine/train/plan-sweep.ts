@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Experiment, RunRecord } from '../../shared/project'
 import { resolveTrainConfig } from '../../shared/train-config'
 import { copiesFromTarget, TRANSFER_VARIANTS, type TransferVariant } from '../../shared/transfer'
-import { listWeightLayers } from '../models/layer-names'
-import { parseArch } from '../models/vgg-config'
+import { maxTransferDepth } from '../../shared/vgg'
 import { newRunRecord } from '../project/run-record'
 
 /** An experiment that cannot be planned: names the group, variant or depth at fault. */
@@ -23,7 +22,7 @@ function contentHash(value: unknown): string {
 export function validateExperiment(experiment: Experiment): string[] {
   const warnings: string[] = []
   const config = resolveTrainConfig(experiment.config as Record<string, unknown>)
-  const maxN = listWeightLayers(parseArch(config.arch).depth).length - 1
+  const maxN = maxTransferDepth(config.arch)
   for (const [name, classes] of Object.entries(experiment.groups)) {
     if (!GROUP_NAME.test(name)) throw new ExperimentError(`group '${name}': names start with a letter and use letters, digits and _ only`)
     if (classes.length < 2) throw new ExperimentError(`group '${name}' needs at least 2 classes, has ${classes.length}`)

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { listWeightLayers } from '../models/layer-names'
+import { listWeightLayers } from '../../shared/vgg'
 import { runDir } from '../project/project-store'
 import { WEIGHTS_FILE } from '../models/checkpoint'
 import { buildInitialModel } from '../models/initial-model'

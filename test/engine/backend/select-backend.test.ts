@@ -25,7 +25,7 @@ describe('backend selection', () => {
   it('rejects an unknown WORKBENCH_BACKEND, naming it', async () => {
     process.env['WORKBENCH_BACKEND'] = 'cuda'
     const { selectBackend } = await import('../../../src/engine/backend/select-backend')
-    await expect(selectBackend()).rejects.toThrow(/WORKBENCH_BACKEND='cuda' is not a backend; use one of tensorflow, wasm, cpu/)
+    await expect(selectBackend()).rejects.toThrow(/WORKBENCH_BACKEND='cuda' is not a backend; use one of tensorflow, webgpu, wasm, cpu/)
     delete process.env['WORKBENCH_BACKEND']
   })
 

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildVgg, countParameters } from '../../../src/engine/models/build-vgg'
-import { listWeightLayers, resolveLayerName } from '../../../src/engine/models/layer-names'
-import { parseArch, type ArchId } from '../../../src/engine/models/vgg-config'
+import { type ArchId, listWeightLayers, parseArch, resolveLayerName } from '../../../src/shared/vgg'
 
 beforeAll(async () => {
   await tf.setBackend('cpu')

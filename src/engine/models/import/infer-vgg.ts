@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { buildVgg } from '../build-vgg'
-import { convLayerName, poolLayerName } from '../layer-names'
-import { FC_UNITS, scaleWidth, VGG_CFGS, type ArchId, type VggDepth } from '../vgg-config'
+import { convLayerName, FC_UNITS, listNetworkElements, listWeightLayers, scaleWidth, VGG_CFGS, type ArchId, type VggDepth } from '../../../shared/vgg'
 import { PretrainedImportError, weightRole, type LayerWeights } from './import-error'
 
 /** A VGG as read off a file's layer names and weight shapes. */
@@ -19,12 +18,9 @@ const CONV_NAME = /^block(\d+)_conv(\d+)$/
 
 /** Convs per block of each VGG depth, e.g. vgg16 → [2, 2, 3, 3, 3]. */
 function blockCounts(depth: VggDepth): number[] {
-  const counts: number[] = [0]
-  for (const entry of VGG_CFGS[depth]) {
-    if (entry === 'M') counts.push(0)
-    else counts[counts.length - 1]++
-  }
-  return counts.slice(0, -1)
+  const counts: number[] = []
+  for (const layer of listWeightLayers(depth)) if (layer.block) counts[layer.block - 1] = (counts[layer.block - 1] ?? 0) + 1
+  return counts
 }
 
 /** Output channels of a stored conv kernel ([3, 3, in, out]). */
@@ -80,15 +76,7 @@ function archId(depth: VggDepth, batchNorm: boolean): ArchId {
 
 /** The width multiplier that reproduces every conv's channel count (tried from the first and the last block). */
 function chooseWidth(depth: VggDepth, layers: LayerWeights, file: string): number {
-  const convs: { name: string; units: number }[] = []
-  let block = 1
-  let inBlock = 0
-  for (const entry of VGG_CFGS[depth]) {
-    if (entry === 'M') {
-      block++
-      inBlock = 0
-    } else convs.push({ name: convLayerName(block, ++inBlock), units: entry })
-  }
+  const convs = listWeightLayers(depth).filter((l) => l.kind === 'conv')
   const actual = convs.map((c) => convOut(layers, c.name, file))
   const candidates = [actual[0] / convs[0].units, actual.at(-1)! / convs.at(-1)!.units]
   const width = candidates.find((w) => convs.every((c, i) => scaleWidth(c.units, w) === actual[i]))
@@ -108,17 +96,15 @@ export function buildInferredVgg(vgg: InferredVgg, inputSize: number): tf.Layers
   const batchNorm = vgg.arch.endsWith('_bn')
   const model = tf.sequential({ name: `${vgg.arch}_features` })
   model.add(tf.layers.inputLayer({ inputShape: [inputSize, inputSize, 3], name: 'input' }))
-  let block = 1
-  let inBlock = 0
-  for (const entry of VGG_CFGS[vgg.arch.replace(/_bn$/, '') as VggDepth]) {
-    if (entry === 'M') {
-      model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: poolLayerName(block++) }))
-      inBlock = 0
+  for (const element of listNetworkElements(vgg.arch, vgg.width)) {
+    if (element.type === 'pool') {
+      model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: element.name }))
       continue
     }
-    const name = convLayerName(block, ++inBlock)
+    if (element.kind !== 'conv') break // a notop file: the conv part only
+    const name = element.name
     // Same layout as buildVgg (the weights are overwritten at once, so initializers do not matter).
-    model.add(tf.layers.conv2d({ name, filters: scaleWidth(entry, vgg.width), kernelSize: 3, padding: 'same', activation: batchNorm ? 'linear' : 'relu' }))
+    model.add(tf.layers.conv2d({ name, filters: element.units, kernelSize: 3, padding: 'same', activation: batchNorm ? 'linear' : 'relu' }))
     if (batchNorm) {
       model.add(tf.layers.batchNormalization({ name: `${name}_bn`, momentum: 0.9, epsilon: 1e-5 }))
       model.add(tf.layers.reLU({ name: `${name}_relu` }))

@@ -3,12 +3,13 @@
  * the network picture shows for it.
  */
 
-/** What a weight layer is in a transfer at depth n: copied (frozen or fine-tuned) or re-initialized. */
-export type LayerRole = 'frozen' | 'tuned' | 'reinit'
+/** What a weight layer is for the chosen depths: copied in every run, copied in some (a sweep), or re-initialized. */
+export type LayerRole = 'copied' | 'partly' | 'reinit'
 
-/** Layers 1…n are copied from the source (frozen unless the variant fine-tunes), the rest start afresh. */
-export function layerRole(index: number, n: number, frozen: boolean): LayerRole {
-  if (index <= n) return frozen ? 'frozen' : 'tuned'
+/** Layers 1…n are copied from the source, the rest start afresh; over depths lo…hi, layers between are copied in some runs. */
+export function layerRole(index: number, lo: number, hi: number = lo): LayerRole {
+  if (index <= lo) return 'copied'
+  if (index <= hi) return 'partly'
   return 'reinit'
 }
 

@@ -5,7 +5,7 @@
 import type { Experiment } from '../../../shared/project'
 import { resolveTrainConfig, type TrainConfig } from '../../../shared/train-config'
 import { TRANSFER_VARIANTS, type TransferVariant } from '../../../shared/transfer'
-import { countWeightLayers } from '../../../shared/vgg-layers'
+import { maxTransferDepth } from '../../../shared/vgg'
 import { diffFromDefaults, QUICK_LOOK } from './config-presets'
 import { depthsOf, rangeOf, type DepthRange } from './depth'
 import { copyGroups, type Groups } from './groups'
@@ -45,7 +45,7 @@ export function blankDraft(dataset: string): Draft {
     pairs: [{ from: 'A', to: 'B' }],
     variants: ['AnB', 'BnB'],
     mode: 'sweep',
-    range: { from: 1, to: countWeightLayers(config.arch) - 1, step: 1 },
+    range: { from: 1, to: maxTransferDepth(config.arch), step: 1 },
     config,
     isNew: true
   }
@@ -72,7 +72,7 @@ export function draftFromExperiment(experiment: Experiment): Draft {
 
 /** The experiment a draft describes (config stored as the overrides of the recipe). */
 export function experimentFromDraft(draft: Draft): Experiment {
-  const n = depthsOf(draft.mode === 'single' ? { ...draft.range, to: draft.range.from } : draft.range, countWeightLayers(draft.config.arch) - 1)
+  const n = depthsOf(draft.mode === 'single' ? { ...draft.range, to: draft.range.from } : draft.range, maxTransferDepth(draft.config.arch))
   const variants = TRANSFER_VARIANTS.filter((v) => draft.variants.includes(v))
   const experiment: Experiment = {
     id: draft.id,

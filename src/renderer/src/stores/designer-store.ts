@@ -3,7 +3,7 @@ import { computed, ref, shallowRef, watch } from 'vue'
 import type { ExperimentPlan } from '../../../shared/contract'
 import type { Experiment } from '../../../shared/project'
 import type { TrainConfig } from '../../../shared/train-config'
-import { countWeightLayers } from '../../../shared/vgg-layers'
+import { maxTransferDepth } from '../../../shared/vgg'
 import { useWorkbench } from '../api'
 import { depthsOf } from '../lib/depth'
 import { blankDraft, draftFromExperiment, experimentFromDraft, type Draft } from '../lib/draft'
@@ -20,7 +20,7 @@ export const useDesignerStore = defineStore('designer', () => {
   let planTimer: ReturnType<typeof setTimeout> | undefined
   let planSeq = 0
 
-  const maxN = computed(() => countWeightLayers(draft.value.config.arch) - 1)
+  const maxN = computed(() => maxTransferDepth(draft.value.config.arch))
   const depths = computed(() => depthsOf(draft.value.mode === 'single' ? { ...draft.value.range, to: draft.value.range.from } : draft.value.range, maxN.value))
   const experiment = computed(() => experimentFromDraft(draft.value))
   /** Warnings the designer finds itself (the engine's come with the plan). */
@@ -52,7 +52,7 @@ export const useDesignerStore = defineStore('designer', () => {
   }
 
   function setConfig(config: TrainConfig): void {
-    const maxDepth = countWeightLayers(config.arch) - 1
+    const maxDepth = maxTransferDepth(config.arch)
     const range = { ...draft.value.range, from: Math.min(draft.value.range.from, maxDepth), to: Math.min(draft.value.range.to, maxDepth) }
     draft.value = { ...draft.value, config, range }
   }
