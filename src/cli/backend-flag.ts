@@ -1,5 +1,5 @@
 import { BACKEND_NAMES } from '../shared/backend'
-import { BACKEND_ENV } from '../engine/backend/backend-env'
+import { ENV } from '../engine/env'
 import { UsageError } from './args'
 
 /** `--backend NAME` for the commands that train or time training (train, sweep, run-one, bench). */
@@ -15,5 +15,5 @@ export const BACKEND_FLAG_USAGE = `[--backend ${BACKEND_NAMES.join('|')}]`
 export function applyBackendFlag(value: string | undefined): void {
   if (value === undefined) return
   if (!(BACKEND_NAMES as readonly string[]).includes(value)) throw new UsageError(`--backend: '${value}' is not a backend; use one of ${BACKEND_NAMES.join(', ')}`)
-  process.env[BACKEND_ENV] = value
+  process.env[ENV.backend] = value
 }

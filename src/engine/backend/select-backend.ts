@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import { availableParallelism } from 'node:os'
 import { BACKEND_NAMES, type BackendAttempt, type BackendInfo, type BackendName, type GpuAdapterInfo, type GpuProblem } from '../../shared/backend'
 import { classifyImportError, explainCpuOnlyTensorflow } from './gpu-diagnosis'
-import { BACKEND_ENV } from './backend-env'
+import { ENV } from '../env'
 import { startWebGpu } from './webgpu'
 import { trainWorkerCount } from './worker-count'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
@@ -22,7 +22,9 @@ const TYPICAL_BATCH = 64
  * kernels run XNNPACK without its thread pool, so on 4.22 they add workers and no speed (measured:
  * a 3×3 convolution takes the same wall and CPU time with 2 threads as with 1).
  */
-export const WASM_THREADS_ENV = 'WORKBENCH_WASM_THREADS'
+export const WASM_THREADS_ENV = ENV.wasmThreads
+
+const BACKEND_ENV = ENV.backend
 
 let selected: BackendInfo | undefined
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
 import type { GpuAdapterInfo } from '../../shared/backend'
+import { ENV } from '../env'
 
 /**
  * tfjs's WebGPU backend on Dawn (npm `webgpu`, prebuilt `dawn.node` for Linux, macOS and Windows):
@@ -120,7 +121,7 @@ export async function findWebGpuAdapter(options: { allowSoftware: boolean }): Pr
       problem: {
         code: 'software-adapter',
         message: `the only WebGPU adapter is a software one (${name}, "${adapter.description}"): not used unless forced, it runs at CPU speed.`,
-        fix: `${noAdapterProblem().fix} To test WebGPU on it anyway, set WORKBENCH_BACKEND=webgpu.`,
+        fix: `${noAdapterProblem().fix} To test WebGPU on it anyway, set ${ENV.backend}=webgpu.`,
         adapter
       }
     }

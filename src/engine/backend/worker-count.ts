@@ -1,8 +1,9 @@
 import { availableParallelism } from 'node:os'
 import type { BackendName } from '../../shared/backend'
+import { ENV } from '../env'
 
 /** `WORKBENCH_TRAIN_WORKERS`: how many worker threads share a batch (a number, or `auto`). */
-export const TRAIN_WORKERS_ENV = 'WORKBENCH_TRAIN_WORKERS'
+export const TRAIN_WORKERS_ENV = ENV.trainWorkers
 /** Below this many images per worker, the fixed cost of every op outweighs the split. */
 const MIN_IMAGES_PER_WORKER = 8
 const MAX_AUTO_WORKERS = 8

@@ -4,9 +4,10 @@
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { ENV } from '../env'
 
 /** The environment variable that overrides the default data folder (the CLI's `--data-dir` wins over it). */
-export const DATA_DIR_ENV = 'WORKBENCH_DATA_DIR'
+export const DATA_DIR_ENV = ENV.dataDir
 
 /**
  * The platform's per-user data folder for the workbench's datasets:

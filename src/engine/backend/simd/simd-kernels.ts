@@ -1,6 +1,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import type { TensorInfo } from '@tensorflow/tfjs'
 import { KERNELS_WASM_BASE64 } from './kernels-wasm'
+import { ENV } from '../../env'
 
 /** The functions kernels.wat exports; pointers are byte offsets into tfjs's wasm memory. */
 interface KernelExports {
@@ -134,7 +135,7 @@ export class SimdKernels {
 const bound = new WeakMap<BackendWasm, SimdKernels | null>()
 let compiled: object | null | undefined
 /** `WORKBENCH_WASM_SIMD=0` turns the SIMD kernels off (their JS or tfjs fallbacks run instead). */
-let enabled = process.env['WORKBENCH_WASM_SIMD'] !== '0'
+let enabled = process.env[ENV.wasmSimd] !== '0'
 
 /** Turns the SIMD kernels on or off for every backend, e.g. to time them against their fallbacks. */
 export function setSimdKernelsEnabled(on: boolean): void {

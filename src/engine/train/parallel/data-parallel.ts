@@ -7,6 +7,7 @@ import type { StepBatch, StepShape } from '../train-step'
 import { abortCollective, createCollectiveBuffer, type CollectiveLayout } from './collective'
 import { ShardBalance } from './shard-balance'
 import { TRAIN_WORKER_ENTRY_ENV, type FromWorker, type ToWorker, type WeightData, type WorkerSetup } from './worker-protocol'
+import { ENV } from '../../env'
 
 /** Trains batches; the local stepper runs in this thread, the data-parallel one over worker threads. */
 export interface Stepper {
@@ -31,7 +32,7 @@ export interface DataParallelOptions {
  * tsx's loader (CLI, serve mode, tests) by way of tsx-worker-bootstrap.mjs.
  */
 function startWorker(workerData: WorkerSetup): Worker {
-  const env = { ...process.env, WORKBENCH_WASM_THREADS: '1' }
+  const env = { ...process.env, [ENV.wasmThreads]: '1' }
   const fromEnv = process.env[TRAIN_WORKER_ENTRY_ENV]
   if (fromEnv) return new Worker(fromEnv, { workerData, env })
   const source = fileURLToPath(new URL('./train-worker-entry.ts', import.meta.url))

@@ -16,6 +16,7 @@ import { lossAndGradients } from '../train-step'
 import { Collective, CollectiveAbortedError } from './collective'
 import { momentumUpdate, momentumUpdateWasm } from './momentum-update'
 import type { FromWorker, ToWorker, WeightData, WorkerSetup } from './worker-protocol'
+import { ENV } from '../../env'
 
 const setup = workerData as WorkerSetup
 const port = parentPort
@@ -38,7 +39,7 @@ interface Replica {
 let replica: Replica | undefined
 
 /** `WORKBENCH_PROFILE_WORKERS=1`: each worker prints where its step time went when it closes. */
-const profile = process.env['WORKBENCH_PROFILE_WORKERS'] === '1' ? { steps: 0, images: 0, gradients: 0, waitedInBatchNorm: 0, copyOut: 0, waitForGradients: 0, update: 0 } : undefined
+const profile = process.env[ENV.profileWorkers] === '1' ? { steps: 0, images: 0, gradients: 0, waitedInBatchNorm: 0, copyOut: 0, waitForGradients: 0, update: 0 } : undefined
 
 function printProfile(): void {
   if (!profile) return

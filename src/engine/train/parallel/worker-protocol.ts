@@ -1,11 +1,12 @@
 import type { BackendName } from '../../../shared/backend'
 import type { CollectiveLayout } from './collective'
+import { ENV } from '../../env'
 
 /**
  * Set by Electron main to the built worker entry (elsewhere the TypeScript source runs under tsx).
  * Here, not in data-parallel.ts, so that main can name it without loading tfjs.
  */
-export const TRAIN_WORKER_ENTRY_ENV = 'WORKBENCH_TRAIN_WORKER_ENTRY'
+export const TRAIN_WORKER_ENTRY_ENV = ENV.trainWorkerEntry
 
 /** A weight as it crosses threads: its values (transferred, not copied) and shape. */
 export interface WeightData {
