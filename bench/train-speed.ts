@@ -1,24 +1,38 @@
 /**
- * `npm run bench -- [--json] [--widths 1,0.25] [--batch-size 64] [--workers N]`: images per second of
- * VGG11-BN training steps (forward, backward, SGD update) and inference at 32×32×3, after warm-up, on
- * the backend the engine picks, with the trainer's own stepper (data-parallel over one worker thread
- * per core on the CPU backends; `threads` in the report is that worker count). With --json prints exactly
+ * `npm run bench -- [--json] [--widths 1,0.25] [--batch-size 64] [--workers N] [--backend NAME|all]`:
+ * images per second of VGG11-BN training steps (forward, backward, SGD update) and inference at 32×32×3,
+ * after warm-up, with the trainer's own stepper (data-parallel over one worker thread per core on the CPU
+ * backends; `threads` in the report is that worker count).
+ *
+ * Without --backend: on the backend the engine picks, in this process. With --json prints exactly
  * `{ backend, device, threads, batchSize, results: [{ arch, width, trainImagesPerSecond, inferImagesPerSecond }] }`.
  * If PyTorch is importable, times the same step with bench/pytorch_vgg11.py and prints the ratio.
  * Then runs full-width training steps at batch 128 (issue 4: under 4 GB resident) and prints the
  * process's peak resident memory (to stderr with --json, whose stdout shape is fixed); skip that with
  * --no-memory-check.
+ *
+ * `--backend NAME` forces one backend in this process (its --json: one BackendBench of side-by-side.ts).
+ * `--backend all` (tensorflow, webgpu, wasm) or a comma list runs each backend in a child process (a
+ * process picks its backend once) and prints them side by side, PyTorch once; a backend that cannot start
+ * is listed with its reason; its --json is a SideBySideReport. `--no-pytorch` skips PyTorch;
+ * `--backend-timeout S` (default 3600) kills a child that runs longer.
+ *
+ * Every figure runs at least --min-seconds (default 8) after a warm-up of two steps, at least one timed
+ * step: one warm-up step only, and a single timed step, where one step outlasts --min-seconds (WebGPU on
+ * a software adapter at width 1: about a minute a step). The side-by-side tables give each figure's steps.
  */
 import * as tf from '@tensorflow/tfjs'
-import { execFileSync } from 'node:child_process'
-import { availableParallelism } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import type { BackendInfo, BackendName } from '../src/shared/backend'
 import { selectBackend } from '../src/engine/backend/select-backend'
 import { buildVgg } from '../src/engine/models/build-vgg'
 import { forward } from '../src/engine/models/forward'
 import { createStepper } from '../src/engine/train/trainer'
 import type { StepBatch } from '../src/engine/train/train-step'
+import { runPyTorch } from './pytorch-reference'
+import { benchInChildren } from './run-backends'
+import { formatSideBySide, parseBackendChoice, SOFTWARE_NOTE, type BackendBench, type BackendChoice, type SideBySideReport, type WidthFigures } from './side-by-side'
+import { ENV } from '../src/engine/env'
 
 const { values } = parseArgs({
   options: {
@@ -27,36 +41,59 @@ const { values } = parseArgs({
     'batch-size': { type: 'string' },
     'min-seconds': { type: 'string' },
     workers: { type: 'string' },
-    'memory-check': { type: 'boolean', default: true }
+    'memory-check': { type: 'boolean', default: true },
+    backend: { type: 'string' },
+    pytorch: { type: 'boolean', default: true },
+    'backend-timeout': { type: 'string' }
   },
   allowNegative: true
 })
 const widths = (values.widths ?? '1,0.25').split(',').map(Number)
 const batchSize = Number(values['batch-size'] ?? 64)
-// Each measurement runs at least this long (and at least 2 steps), so fast cases are not noise.
+// Each measurement runs at least this long (and at least 1 step; 2 unless one step outlasts it), so
+// fast cases are not noise and slow ones finish.
 const minSeconds = Number(values['min-seconds'] ?? 8)
 const SIZE = 32
 const CLASSES = 10
 
 const workersWanted = values.workers === undefined ? undefined : Number(values.workers)
 
-/** Runs `step` until minSeconds have passed (≥ 2 times) after `warmup` untimed runs; returns images/s. */
-async function measure(step: () => unknown, warmup: number): Promise<number> {
-  for (let i = 0; i < warmup; i++) await step()
+let choice: BackendChoice
+try {
+  choice = parseBackendChoice(values.backend)
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n`)
+  process.exit(2)
+}
+
+interface Measured {
+  imagesPerSecond: number
+  steps: number
+}
+
+/**
+ * Runs `step` until minSeconds have passed after the warm-up; returns images/s and the timed steps.
+ * Warm-up: two untimed runs, or one when it alone outlasts minSeconds. Timed: at least two runs, or
+ * one when it alone outlasts minSeconds.
+ */
+async function measure(step: () => unknown): Promise<Measured> {
+  const warmStart = performance.now()
+  await step()
+  if (performance.now() - warmStart < minSeconds * 1000) await step()
   let steps = 0
   const start = performance.now()
-  while (steps < 2 || performance.now() - start < minSeconds * 1000) {
+  while (steps === 0 || performance.now() - start < minSeconds * 1000) {
     await step()
     steps++
   }
-  return (steps * batchSize) / ((performance.now() - start) / 1000)
+  return { imagesPerSecond: (steps * batchSize) / ((performance.now() - start) / 1000), steps }
 }
 
 /** The trainer's stepper for a fresh VGG11-BN; the caller disposes it. */
-async function stepperFor(width: number, batch: number) {
+async function stepperFor(width: number, batch: number, workers: number | undefined) {
   const model = buildVgg({ arch: 'vgg11_bn', width, numClasses: CLASSES, seed: 1 })
   const optimizer = tf.train.momentum(0.01, 0.9)
-  const stepper = await createStepper({ model, optimizer, shape: { size: SIZE, numClasses: CLASSES }, weightDecay: 5e-4, workers: workersWanted, batchSize: batch })
+  const stepper = await createStepper({ model, optimizer, shape: { size: SIZE, numClasses: CLASSES }, weightDecay: 5e-4, workers, batchSize: batch })
   return {
     model,
     stepper,
@@ -76,39 +113,140 @@ function randomBatch(count: number): StepBatch {
   }
 }
 
-const info = await selectBackend()
-const results: { arch: string; width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] = []
-let threads = 1
-for (const width of widths) {
-  const { model, stepper, dispose } = await stepperFor(width, batchSize)
-  threads = stepper.workers
-  const batch = randomBatch(batchSize)
-  const train = await measure(() => stepper.step(batch, 0.01), 2)
-  // Inference in this thread, as evaluation runs.
-  await stepper.sync()
-  const input = tf.tensor4d(batch.x, [batchSize, SIZE, SIZE, 3])
-  const infer = await measure(async () => {
-    const y = tf.tidy(() => forward(model, input, false))
-    await y.data() // never dataSync: it blocks and fails on webgpu
-    y.dispose()
-  }, 2)
-  input.dispose()
-  await dispose()
-  results.push({ arch: 'vgg11_bn', width, trainImagesPerSecond: round(train), inferImagesPerSecond: round(infer) })
-  if (!values.json) process.stderr.write(`  width ${width}: train ${round(train)} img/s, infer ${round(infer)} img/s\n`)
+/** Times training and inference of one width on this process's backend. */
+async function benchWidth(width: number, workers: number | undefined): Promise<{ train: Measured; infer: Measured; threads: number }> {
+  const { model, stepper, dispose } = await stepperFor(width, batchSize, workers)
+  try {
+    const batch = randomBatch(batchSize)
+    const train = await measure(() => stepper.step(batch, 0.01))
+    // Inference in this thread, as evaluation runs.
+    await stepper.sync()
+    const input = tf.tensor4d(batch.x, [batchSize, SIZE, SIZE, 3])
+    try {
+      const infer = await measure(async () => {
+        const y = tf.tidy(() => forward(model, input, false))
+        await y.data() // never dataSync: it blocks and fails on webgpu
+        y.dispose()
+      })
+      return { train, infer, threads: stepper.workers }
+    } finally {
+      input.dispose()
+    }
+  } finally {
+    await dispose()
+  }
 }
 
-const report = { backend: info.backend, device: info.device, threads, batchSize, results }
-if (values.json) {
-  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-} else {
-  console.log(`VGG11-BN, batch ${batchSize}, ${SIZE}×${SIZE}×3 — ${info.label}, training over ${threads} worker thread${threads === 1 ? '' : 's'}`)
-  console.table(results.map((r) => ({ width: r.width, 'train img/s': r.trainImagesPerSecond, 'infer img/s': r.inferImagesPerSecond })))
-  comparePyTorch(results)
+/** The engine's own choice, in this process: the bench as it always was. */
+async function runDefault(): Promise<void> {
+  const info = await selectBackend()
+  const results: { arch: string; width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] = []
+  let threads = 1
+  for (const width of widths) {
+    const measured = await benchWidth(width, info.backend === 'webgpu' ? undefined : workersWanted)
+    threads = measured.threads
+    const train = round(measured.train.imagesPerSecond)
+    const infer = round(measured.infer.imagesPerSecond)
+    results.push({ arch: 'vgg11_bn', width, trainImagesPerSecond: train, inferImagesPerSecond: infer })
+    if (!values.json) process.stderr.write(`  width ${width}: train ${train} img/s (${stepCount(measured.train.steps)}), infer ${infer} img/s (${stepCount(measured.infer.steps)})\n`)
+  }
+
+  const report = { backend: info.backend, device: info.device, threads, batchSize, results }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+  } else {
+    console.log(`VGG11-BN, batch ${batchSize}, ${SIZE}×${SIZE}×3 — ${info.label}, training over ${threads} worker thread${threads === 1 ? '' : 's'}`)
+    if (info.adapter?.software) console.log(`(${info.adapter.description}: ${SOFTWARE_NOTE})`)
+    console.table(results.map((r) => ({ width: r.width, 'train img/s': r.trainImagesPerSecond, 'infer img/s': r.inferImagesPerSecond })))
+    if (values.pytorch) comparePyTorch(results)
+  }
+  await reportMemory(info)
 }
-const memoryLine = values['memory-check'] ? await checkMemory() : `peak RSS ${gigabytes(peakRss())} GB (no batch-128 step: --no-memory-check)`
-if (values.json) process.stderr.write(`${memoryLine}\n`)
-else console.log(memoryLine)
+
+/** One backend, forced in this process (also what each child of `--backend all` runs). */
+async function runSingle(backend: BackendName): Promise<number> {
+  // The environment, not only the argument: data-parallel worker threads read it too.
+  process.env[ENV.backend] = backend
+  const started = performance.now()
+  let info: BackendInfo
+  try {
+    info = await selectBackend(backend)
+  } catch (error) {
+    const reason = String((error as Error).message).replace(/^WORKBENCH_BACKEND=\w+, but /, '')
+    const bench: BackendBench = { backend, status: 'unavailable', reason, results: [], notes: [] }
+    if (values.json) process.stdout.write(`${JSON.stringify(bench, null, 2)}\n`)
+    else console.log(`${backend}: cannot start here: ${reason}`)
+    return 3
+  }
+  const notes = [...info.notes]
+  const workers = info.backend === 'webgpu' ? undefined : workersWanted
+  if (info.backend === 'webgpu' && workersWanted !== undefined) notes.push('--workers ignored: WebGPU trains in one thread.')
+  const results: WidthFigures[] = []
+  let threads = info.threads
+  for (const width of widths) {
+    try {
+      const m = await benchWidth(width, workers)
+      threads = m.threads
+      const figures: WidthFigures = {
+        arch: 'vgg11_bn',
+        width,
+        trainImagesPerSecond: round(m.train.imagesPerSecond),
+        inferImagesPerSecond: round(m.infer.imagesPerSecond),
+        trainSteps: m.train.steps,
+        inferSteps: m.infer.steps
+      }
+      results.push(figures)
+      process.stderr.write(`  width ${width}: train ${figures.trainImagesPerSecond} img/s (${stepCount(figures.trainSteps)}), infer ${figures.inferImagesPerSecond} img/s (${stepCount(figures.inferSteps)})\n`)
+    } catch (error) {
+      const message = String((error as Error).message).split('\n')[0] as string
+      results.push({ arch: 'vgg11_bn', width, trainImagesPerSecond: null, inferImagesPerSecond: null, trainSteps: 0, inferSteps: 0, error: message })
+      process.stderr.write(`  width ${width}: failed: ${message}\n`)
+    }
+  }
+  const allFailed = results.every((r) => r.error !== undefined)
+  const bench: BackendBench = {
+    backend,
+    status: allFailed ? 'failed' : 'ok',
+    ...(allFailed ? { reason: `every width failed: ${results[0]?.error ?? ''}` } : {}),
+    label: info.label,
+    device: info.device,
+    ...(info.adapter ? { adapter: info.adapter, software: info.adapter.software } : {}),
+    threads,
+    batchSize,
+    results,
+    notes,
+    seconds: round((performance.now() - started) / 1000)
+  }
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(bench, null, 2)}\n`)
+  } else {
+    const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds }) : null
+    console.log(formatSideBySide({ arch: 'vgg11_bn', batchSize, widths, minSeconds, backends: [bench], pytorch }).join('\n'))
+  }
+  if (info.backend === 'webgpu') {
+    if (values['memory-check']) process.stderr.write('no memory check on webgpu: the process RSS does not count GPU memory\n')
+  } else await reportMemory(info)
+  return allFailed ? 1 : 0
+}
+
+/** Several backends, each in a child process, side by side; PyTorch once. */
+async function runMany(backends: BackendName[]): Promise<void> {
+  const timeoutSeconds = Number(values['backend-timeout'] ?? 3600)
+  const log = (line: string): void => void process.stderr.write(`${line}\n`)
+  const results = await benchInChildren(backends, { widths, batchSize, minSeconds, workers: workersWanted, timeoutSeconds, log })
+  if (values.pytorch) log('PyTorch reference…')
+  const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds }) : null
+  const report: SideBySideReport = { arch: 'vgg11_bn', batchSize, widths, minSeconds, backends: results, pytorch }
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+  else console.log(formatSideBySide(report).join('\n'))
+}
+
+/** Prints the memory line (to stderr with --json, whose stdout shape is fixed). */
+async function reportMemory(info: BackendInfo): Promise<void> {
+  const memoryLine = values['memory-check'] ? await checkMemory(info) : `peak RSS ${gigabytes(peakRss())} GB (no batch-128 step: --no-memory-check)`
+  if (values.json) process.stderr.write(`${memoryLine}\n`)
+  else console.log(memoryLine)
+}
 
 /** Peak resident set size of this process so far, in bytes. */
 function peakRss(): number {
@@ -120,9 +258,9 @@ function gigabytes(bytes: number): string {
 }
 
 /** Two full-width VGG11-BN training steps at batch 128; returns the line that reports the peak RSS. */
-async function checkMemory(): Promise<string> {
+async function checkMemory(info: BackendInfo): Promise<string> {
   const big = 128
-  const { stepper, dispose } = await stepperFor(1, big)
+  const { stepper, dispose } = await stepperFor(1, big, info.backend === 'webgpu' ? undefined : workersWanted)
   const batch = randomBatch(big)
   for (let i = 0; i < 2; i++) await stepper.step(batch, 0.01)
   await stepper.sync()
@@ -133,49 +271,45 @@ async function checkMemory(): Promise<string> {
   return `peak RSS ${gigabytes(peak)} GB over the whole run, including 2 training steps of VGG11-BN width 1 at batch ${big} (${verdict} the 4 GB limit)`
 }
 
+function stepCount(n: number): string {
+  return `${n} step${n === 1 ? '' : 's'}`
+}
+
 function round(n: number): number {
   return Math.round(n * 10) / 10
 }
 
 /** Times the same step in PyTorch when it is importable, and prints workbench / PyTorch. */
-function comparePyTorch(ours: typeof results): void {
-  // $PYTHON first, then the PATH's python3, then the system one (Debian's python3-torch lives there).
-  const candidates = [process.env['PYTHON'], 'python3', '/usr/bin/python3'].filter((p): p is string => Boolean(p))
-  const python = candidates.find((p) => {
-    try {
-      execFileSync(p, ['-c', 'import torch'], { stdio: 'ignore' })
-      return true
-    } catch {
-      return false
+function comparePyTorch(ours: { width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[]): void {
+  const reference = runPyTorch({
+    widths,
+    batchSize,
+    minSeconds,
+    onRun: (torch, isDefault) => {
+      console.log(isDefault ? `PyTorch reference, its default ${torch.threads} thread(s):` : `PyTorch with torch.set_num_threads(${torch.threads}):`)
+      console.table(
+        torch.results.map((t) => {
+          const mine = ours.find((r) => r.width === t.width)
+          const ratio = (a: number | undefined, b: number): number | null => (a === undefined ? null : Number((a / b).toFixed(2)))
+          return {
+            width: t.width,
+            'torch train img/s': t.trainImagesPerSecond,
+            'torch infer img/s': t.inferImagesPerSecond,
+            'train ratio (ours/torch)': ratio(mine?.trainImagesPerSecond, t.trainImagesPerSecond),
+            'infer ratio (ours/torch)': ratio(mine?.inferImagesPerSecond, t.inferImagesPerSecond)
+          }
+        })
+      )
     }
   })
-  if (!python) {
-    console.log(`PyTorch not importable (tried ${candidates.join(', ')}): no reference ratio.`)
-    return
-  }
-  const script = fileURLToPath(new URL('./pytorch_vgg11.py', import.meta.url))
-  // PyTorch's own thread choice first (Debian's build picks 1 here), then one thread per core, as a
-  // user who calls torch.set_num_threads would run it: both are fair comparisons, and both are shown.
-  const cores = availableParallelism()
-  let defaultThreads: number | undefined
-  for (const threads of [0, cores]) {
-    if (threads !== 0 && threads === defaultThreads) break
-    const args = [script, '--json', '--widths', widths.join(','), '--batch-size', String(batchSize), '--min-seconds', String(minSeconds), '--threads', String(threads)]
-    const torch = JSON.parse(execFileSync(python, args, { encoding: 'utf8' })) as { threads: number; results: { width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] }
-    defaultThreads ??= torch.threads
-    console.log(threads === 0 ? `PyTorch reference, its default ${torch.threads} thread(s):` : `PyTorch with torch.set_num_threads(${torch.threads}):`)
-    console.table(
-      torch.results.map((t) => {
-        const mine = ours.find((r) => r.width === t.width)
-        const ratio = (a: number | undefined, b: number): number | null => (a === undefined ? null : Number((a / b).toFixed(2)))
-        return {
-          width: t.width,
-          'torch train img/s': t.trainImagesPerSecond,
-          'torch infer img/s': t.inferImagesPerSecond,
-          'train ratio (ours/torch)': ratio(mine?.trainImagesPerSecond, t.trainImagesPerSecond),
-          'infer ratio (ours/torch)': ratio(mine?.inferImagesPerSecond, t.inferImagesPerSecond)
-        }
-      })
-    )
-  }
+  if (!reference.available) console.log(reference.reason)
 }
+
+let code = 0
+if (choice.mode === 'many') await runMany(choice.backends)
+else if (choice.mode === 'single') code = await runSingle(choice.backend)
+else await runDefault()
+process.exitCode = code
+// A WebGPU device is held for the life of the process (see webgpu.ts) and keeps Node alive: leave once
+// the output has had a moment to flush.
+setTimeout(() => process.exit(code), 300).unref()

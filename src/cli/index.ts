@@ -6,6 +6,7 @@ import { DATASET_USAGE, runDatasetCommand } from './commands/dataset'
 import { runDatasetsCommand } from './commands/datasets'
 import { runDoctorCommand } from './commands/doctor'
 import { FEATURES_USAGE, runFeaturesCommand } from './commands/features'
+import { GPU_CHECK_USAGE, runGpuCheckCommand } from './commands/gpu-check'
 import { RUN_ONE_USAGE, runRunOneCommand } from './commands/run-one'
 import { runServeCommand, SERVE_USAGE } from './commands/serve'
 import { CANCEL_USAGE, runCancelCommand, runStatusCommand, STATUS_USAGE } from './commands/slurm'
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   dataset: { run: runDatasetCommand, usage: DATASET_USAGE },
   doctor: { run: runDoctorCommand, usage: 'usage: cli doctor [--json]' },
   features: { run: runFeaturesCommand, usage: FEATURES_USAGE },
+  'gpu-check': { run: runGpuCheckCommand, usage: GPU_CHECK_USAGE },
   serve: { run: runServeCommand, usage: SERVE_USAGE },
   viz: { run: runVizCommand, usage: VIZ_USAGE }
 }

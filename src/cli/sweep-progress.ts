@@ -27,6 +27,12 @@ export function createSweepProgress(stream: NodeJS.WriteStream = process.stderr)
       case 'run-skipped':
         stream.write(`· skipped ${describeRun(event.run)}: ${event.reason}\n`)
         return
+      case 'run-busy':
+        stream.write(`· not now ${describeRun(event.run)} (${event.run.id}): ${event.reason}\n`)
+        return
+      case 'waiting':
+        stream.write(`… ${event.message}\n`)
+        return
     }
   }
 }

@@ -4,11 +4,11 @@
  */
 import type { RunRecord } from './project'
 
-/** A run's state as the user sees it, from its folder and its Slurm job together. */
-export type SweepRunState = 'planned' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'cancelled'
+/** A run's state as the user sees it, from its folder and its Slurm job together (`unreadable`: its run.json cannot be read). */
+export type SweepRunState = 'planned' | 'queued' | 'running' | 'done' | 'failed' | 'interrupted' | 'cancelled' | 'unreadable'
 
 /** Every state, in the order lists show them. */
-export const SWEEP_RUN_STATES: readonly SweepRunState[] = ['planned', 'queued', 'running', 'done', 'failed', 'interrupted', 'cancelled']
+export const SWEEP_RUN_STATES: readonly SweepRunState[] = ['planned', 'queued', 'running', 'done', 'failed', 'interrupted', 'cancelled', 'unreadable']
 
 /** One row of `status`. */
 export interface RunStatusRow {

@@ -12,12 +12,21 @@ import type { ProjectStatus } from './cluster-status'
 import type { ApiErrorData } from './contract-errors'
 import type { RunEvaluation } from './evaluation'
 import type { FeatureProgress, FeatureStudyRequest, FeatureStudyResult } from './features'
+import type {
+  DownloadDatasetInput,
+  ImportDatasetInput,
+  LibraryDataset,
+  LibraryJob,
+  LibraryJobRef,
+  LibraryListing,
+  RemoveDatasetInput
+} from './library'
 import type { VizInput, VizKind, VizOutput } from './viz-calls'
-import type { EpochMetrics, MetricsRecord } from './metrics'
+import type { BatchMetrics, EpochMetrics, MetricsRecord } from './metrics'
 import type { Experiment, ProjectManifest, RunKind, RunRecord as ProjectRun, RunStatus as StoredRunStatus } from './project'
 import type { TransferVariant } from './transfer'
 import type { TrainConfig } from './train-config'
-import type { TrainOutcome } from './train-request'
+import type { DataProgress, TrainOutcome } from './train-request'
 
 /** Bumped when a request or event changes incompatibly; the client checks it on connect. */
 export const CONTRACT_VERSION = 1
@@ -142,18 +151,12 @@ export interface RunSummary {
   resumable: boolean
 }
 
-/** Training figures of one batch (throttled; the last batch of every epoch always arrives). */
-export interface RunProgress {
-  epoch: number
+/**
+ * Training figures of one batch (throttled; the last batch of every epoch always arrives): the batch's
+ * metrics record without its log fields, and the run's number of epochs.
+ */
+export interface RunProgress extends Omit<BatchMetrics, 'type' | 'logged'> {
   epochs: number
-  /** 1-based batch within the epoch. */
-  batch: number
-  batchesPerEpoch: number
-  loss: number
-  acc: number
-  lr: number
-  imagesPerSecond: number
-  etaSeconds: number
 }
 
 export interface RunRef {
@@ -175,158 +178,6 @@ export interface RecentProject {
   path: string
   name: string
   openedAt: string
-}
-
-/** One class of a library dataset, with its image counts per split. */
-export interface LibraryClass {
-  name: string
-  train: number
-  test: number
-}
-
-/** Where a library dataset came from. */
-export type LibrarySource =
-  /** Downloaded from `url`; the archive's MD5 was checked before anything was registered. */
-  | { type: 'download'; url: string; md5: string; bytes: number }
-  /** Extracted from a local archive; `official` when its MD5 is the official release's. */
-  | { type: 'archive'; path: string; md5: string; bytes: number; official: boolean }
-  /** A folder registered where it is (nothing copied). */
-  | { type: 'folder'; path: string }
-
-/** A dataset in the library: what the dataset view lists. */
-export interface LibraryDataset {
-  /** Unique in the library: `cifar10`, `cifar100`, or an imported dataset's name (letters, digits, `.`, `_`, `-`). */
-  name: string
-  kind: 'cifar10' | 'cifar100' | 'folder'
-  /** Display name, e.g. "CIFAR-10". */
-  title: string
-  /** The ids training requests use: one, or for CIFAR-100 the fine and the coarse labelling. */
-  datasetIds: string[]
-  /** Absolute folder holding the data. */
-  location: string
-  /** Whether the library made these files (download or archive import) and so may delete them. */
-  managed: boolean
-  /** Classes in label order with image counts per split. */
-  classes: LibraryClass[]
-  /** CIFAR-100's 20 superclasses (the coarse labelling), in label order. */
-  coarseClassNames?: string[]
-  /** Images per split (readable ones only). */
-  counts: { train: number; test: number }
-  /** Stored image size; null when the images differ in size (image folders are resized to the model's input size). */
-  imageSize: { width: number; height: number } | null
-  /** Size of the dataset's files on disk when it was registered (bytes). */
-  bytesOnDisk: number
-  source: LibrarySource
-  /** ISO time of registration. */
-  addedAt: string
-  /** Image files that could not be decoded at import (at most 1,000 listed; `unreadableCount` counts them all). The folder reader fails on them unless told to skip unreadable files. */
-  unreadable: { file: string; reason: string }[]
-  unreadableCount: number
-  /** False when `location` has gone missing since registration (moved or deleted outside the app). */
-  available: boolean
-}
-
-/** The library and where it lives. */
-export interface LibraryListing {
-  /** The data folder: downloads and extracted archives go here, with the index `library.json`. */
-  dataDir: string
-  datasets: LibraryDataset[]
-}
-
-/** Downloads an official CIFAR binary release into the data folder. */
-export interface DownloadDatasetInput {
-  dataset: 'cifar10' | 'cifar100'
-  /** A mirror (http or https) instead of the official URL; the official MD5 still applies unless `md5` is given. */
-  url?: string
-  /** Expected MD5 (32 hex digits) instead of the official one. */
-  md5?: string
-}
-
-/** Imports a `.tar.gz` of a CIFAR binary release, an extracted CIFAR folder, or an image folder (`root/<class>/…`, optional `train/` + `test/`). */
-export interface ImportDatasetInput {
-  /** Absolute path on the machine running the engine. */
-  path: string
-  /** Library name (default: from the release or the folder name). */
-  name?: string
-}
-
-export interface RemoveDatasetInput {
-  name: string
-  /** Also delete the files; only for datasets the library made (`managed`), never a folder registered in place. */
-  deleteFiles?: boolean
-}
-
-export interface LibraryJobRef {
-  jobId: string
-}
-
-/** What a library job is doing now; the last three are final. */
-export type LibraryJobState =
-  | 'downloading'
-  | 'verifying'
-  | 'extracting'
-  | 'scanning'
-  | 'decoding'
-  | 'registering'
-  | 'done'
-  | 'failed'
-  | 'cancelled'
-
-/** Why a library job failed, for choosing what to show (the message says it in words). */
-export type LibraryFailure =
-  /** The server could not be reached at all (no network, DNS failure, connection refused, timeout). */
-  | 'offline'
-  /** The server answered, but not with the file (404, 500, an unexpected range reply…). */
-  | 'http'
-  /** The transfer broke off; the partial file is kept and the next download resumes it. */
-  | 'interrupted'
-  /** The file's MD5 is not the expected one; the download was deleted, nothing registered. */
-  | 'checksum'
-  /** The archive is damaged, truncated, unsafe (a path outside its folder, a link), or not the expected release. */
-  | 'archive'
-  /** The data itself is wrong (record length, label out of range, no images). */
-  | 'data'
-  /** The path or library entry named does not exist. */
-  | 'not-found'
-  /** The name is taken, or a job for the same dataset is already running. */
-  | 'conflict'
-  /** A value given is not acceptable (name, URL, MD5). */
-  | 'invalid'
-  /** The library index file cannot be read. */
-  | 'index'
-  | 'cancelled'
-  /** A bug or an unexpected failure. */
-  | 'internal'
-
-/** A download or import, as the `library:job` event and `listLibraryJobs` report it. */
-export interface LibraryJob {
-  jobId: string
-  kind: 'download' | 'import'
-  /** `cifar10`/`cifar100` for downloads, the path for imports. */
-  target: string
-  state: LibraryJobState
-  /** Progress within the current state, in `unit`s: bytes while downloading, verifying and extracting; files while scanning and decoding. */
-  done: number
-  /** Null when unknown (a server that sends no length). */
-  total: number | null
-  unit: 'bytes' | 'files'
-  /** Download rate over the last few seconds (bytes/s); null when not downloading. */
-  bytesPerSecond: number | null
-  /** Seconds left at that rate; null when unknown. */
-  etaSeconds: number | null
-  /** Bytes a download resumed from (kept from an interrupted attempt); 0 for a fresh start. */
-  resumedFromBytes: number
-  /** One line for a status bar, e.g. "downloading cifar-10-binary.tar.gz". */
-  message: string
-  startedAt: string
-  finishedAt: string | null
-  /** The registered dataset, once done. */
-  dataset: LibraryDataset | null
-  /** Set when failed (or cancelled). */
-  error: ApiErrorData | null
-  failure: LibraryFailure | null
-  /** What to do instead, e.g. the manual download steps when the server cannot be reached. */
-  manual: string | null
 }
 
 /** An open project: its manifest and every run in its folder. */
@@ -478,24 +329,12 @@ export type WorkbenchRequestName = keyof WorkbenchApi
 /** Events: pushed by the server to every connected client. Discriminated on `type`. */
 export type WorkbenchEvent =
   | ({ type: 'run:progress'; runId: string } & RunProgress)
-  | { type: 'run:data-progress'; runId: string; phase: string; done: number; total: number }
+  /** Loading the run's data, before its first batch (the monitor shows it under the run). */
+  | ({ type: 'run:data-progress'; runId: string } & DataProgress)
   | { type: 'run:epoch'; runId: string; metrics: EpochMetrics }
   | { type: 'run:status'; run: RunSummary }
   | { type: 'engine:status'; status: EngineStatus }
-  /** A dataset download's bytes, rate and ETA (the same job also arrives as `library:job`). */
-  | {
-      type: 'download:progress'
-      downloadId: string
-      /** `cifar10` or `cifar100`. */
-      dataset: string
-      state: LibraryJobState
-      receivedBytes: number
-      totalBytes: number | null
-      bytesPerSecond: number | null
-      etaSeconds: number | null
-      error?: ApiErrorData
-    }
-  /** A library download or import changed state or made progress (progress at most ~10 a second). */
+  /** A library download or import changed state or made progress: bytes, rate and ETA (progress at most ~10 a second). */
   | { type: 'library:job'; job: LibraryJob }
   /** A dataset was added to or removed from the library. */
   | { type: 'library:changed'; listing: LibraryListing }

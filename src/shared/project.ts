@@ -36,7 +36,11 @@ export interface ProjectManifest {
 }
 
 export type RunKind = 'base' | 'transfer'
-export type RunStatus = 'planned' | 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted'
+/**
+ * `unreadable`: the run's `run.json` could not be read or is not a run record. Never written: lists
+ * show such a run with this status and the reason in `error`, and leave the file as it is.
+ */
+export type RunStatus = 'planned' | 'running' | 'done' | 'cancelled' | 'failed' | 'interrupted' | 'unreadable'
 
 /** `runs/<id>/run.json`: the frozen config snapshot and everything about how the run went. */
 export interface RunRecord {
@@ -81,4 +85,18 @@ export interface RunRecord {
   /** Slurm: `<arrayJobId>_<taskId>` of the latest attempt, and every attempt, oldest first. */
   slurmJobId?: string
   slurmJobs?: { jobId: string; node: string; startedAt: string; endedAt?: string; state?: string }[]
+  /** What happened to the run beyond its status, oldest first: e.g. a damaged checkpoint and what resume did instead. */
+  history?: RunHistoryEntry[]
+}
+
+/** One event in a run's history. */
+export interface RunHistoryEntry {
+  at: string
+  /**
+   * `checkpoint-fallback`: `last/` could not be used in full, and the run resumed from another checkpoint
+   * (or from `last/`'s weights with fresh optimizer state); `restarted`: no checkpoint was usable, and the
+   * run started again from scratch.
+   */
+  event: 'checkpoint-fallback' | 'restarted'
+  message: string
 }

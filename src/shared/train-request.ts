@@ -27,10 +27,17 @@ export function isPlannedRunRequest(request: TrainJobRequest): request is Planne
   return 'runId' in request
 }
 
+/** How far loading a run's data has got: the reader's step (`scan`, `read`, `decode`), `done` of `total` in its unit (records, files). */
+export interface DataProgress {
+  phase: string
+  done: number
+  total: number
+}
+
 /** What the engine reports while a training job runs. */
 export type TrainEvent =
   | { type: 'status'; phase: 'loading-data' | 'building-model' | 'training' | 'saving'; message: string }
-  | { type: 'data-progress'; phase: string; done: number; total: number }
+  | ({ type: 'data-progress' } & DataProgress)
   | { type: 'batch'; metrics: BatchMetrics }
   | { type: 'epoch'; metrics: EpochMetrics }
 

@@ -2,7 +2,7 @@ import { writeFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchServer } from '../../src/engine/api/create-workbench-server'
-import type { WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
+import type { WorkbenchClient } from '../../src/shared/rpc-client'
 import type { Experiment } from '../../src/shared/project'
 import { connectInMemory, createTestServer, recordEvents } from './workbench-harness'
 

@@ -6,7 +6,7 @@ import { connectClient } from '../../src/engine/api/connect-client'
 import { createWorkbenchServer, type WorkbenchServer, type WorkbenchServerOptions } from '../../src/engine/api/create-workbench-server'
 import { createJsonSettingsStore } from '../../src/engine/api/settings-store'
 import { forkTrainerProcess } from '../../src/engine/process/trainer-host'
-import { createWorkbenchClient, type Transport, type WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
+import { createWorkbenchClient, type Transport, type WorkbenchClient } from '../../src/shared/rpc-client'
 import type { StartRunInput, WorkbenchEvent } from '../../src/shared/contract'
 
 /** The engine on its portable CPU path, whatever the machine has. */

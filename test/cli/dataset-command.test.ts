@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { LibraryDataset, LibraryListing } from '../../src/shared/contract'
+import type { LibraryDataset, LibraryListing } from '../../src/shared/library'
 import { buildArchive, closedPortUrl, makeTempDir, md5, officialMembers, removeDir, startArchiveServer, type TestServer } from '../engine/datasets-library/library-fixtures'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))

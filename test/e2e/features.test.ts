@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
+import type { WorkbenchClient } from '../../src/shared/rpc-client'
 import type { Experiment } from '../../src/shared/project'
 import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
 

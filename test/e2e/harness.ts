@@ -11,7 +11,7 @@ import vue from '@vitejs/plugin-vue'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { build } from 'vite'
 import { WebSocket as NodeWebSocket } from 'ws'
-import { createWorkbenchClient, type WorkbenchClient } from '../../src/renderer/src/api/rpc-client'
+import { createWorkbenchClient, type WorkbenchClient } from '../../src/shared/rpc-client'
 import { detectTransport } from '../../src/renderer/src/api/transport'
 
 export const ROOT = resolve(import.meta.dirname, '../..')

@@ -36,7 +36,7 @@ const row = (id: string, state: SweepRunState, progress = 0): RunStatusRow => ({
   submissionId: '001'
 })
 function status(rows: RunStatusRow[]): ProjectStatus {
-  const counts = { planned: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0, cancelled: 0 }
+  const counts = { planned: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0, cancelled: 0, unreadable: 0 }
   for (const r of rows) counts[r.state]++
   return { projectDir: '/p', rows, counts, schedulerAvailable: true }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { LibraryDataset, LibraryJob } from '../../src/shared/contract'
+import type { LibraryDataset, LibraryJob } from '../../src/shared/library'
 import {
   checkMirror,
   classesLine,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import type { WorkbenchServer } from '../../src/engine/api/create-workbench-server'
 import { isLoopbackHost, SOCKET_PATH, startServeServer, type RunningServe } from '../../src/engine/api/serve-server'
-import { createWorkbenchClient, type Transport } from '../../src/renderer/src/api/rpc-client'
+import { createWorkbenchClient, type Transport } from '../../src/shared/rpc-client'
 import { createTestServer, recordEvents, runEnded, tinyRun } from '../api/workbench-harness'
 
 // serve mode over a real socket on 127.0.0.1: HTTP for the page, a WebSocket for the contract, the

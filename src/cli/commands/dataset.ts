@@ -6,7 +6,7 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import type { LibraryDataset } from '../../shared/contract'
+import type { LibraryDataset } from '../../shared/library'
 import { resolveDataDir } from '../../engine/datasets-library/data-dir'
 import { downloadDataset } from '../../engine/datasets-library/download-dataset'
 import { importDataset } from '../../engine/datasets-library/import-dataset'

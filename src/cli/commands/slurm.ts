@@ -37,6 +37,7 @@ export function describeSubmission(projectDir: string, result: SubmitResult): st
   const lines: string[] = []
   if (result.done.length > 0) lines.push(`${result.done.length} runs already done`)
   if (result.active.length > 0) lines.push(`${result.active.length} runs still queued or running, left alone: ${result.active.map((a) => a.jobId).join(', ')}`)
+  for (const e of result.leftAlone) lines.push(`not submitted: ${e.runId}: ${e.reason}`)
   const submission = result.submission
   if (!submission) lines.push('nothing to submit')
   else {

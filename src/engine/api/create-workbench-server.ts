@@ -1,5 +1,6 @@
 import { platform } from 'node:os'
 import { CONTRACT_VERSION, type AppInfo, type EngineBackend, type EngineStatus, type WorkbenchApi, type WorkbenchEvent, type WorkbenchRequestName } from '../../shared/contract'
+import type { VizInput, VizKind, VizOutput } from '../../shared/viz-calls'
 import type { LaunchProbe } from './backend-probe'
 import { probeBackend } from './backend-probe'
 import { measureMemory } from './engine-status'
@@ -176,7 +177,8 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
     deleteRun: ({ runId }) => project.deleteRun(runId, runs.active),
     startFeatureStudy: async (input) => features.start(project.current ?? options.runsDir, input),
     cancelFeatureStudy: async ({ jobId }) => features.cancel(jobId),
-    runViz: (input) => supervisor.acquire().runTask('viz', { projectDir: project.current ?? options.runsDir, call: input }),
+    // The task answers for any kind; the kind asked is the kind answered (run-viz-call.ts dispatches on it).
+    runViz: <K extends VizKind>(input: VizInput<K>) => supervisor.acquire().runTask('viz', { projectDir: project.current ?? options.runsDir, call: input }) as Promise<VizOutput<K>>,
     getRunEvaluation: ({ runId }) => supervisor.acquire().runTask('evaluateRun', { projectDir: runs.projectDirOf(runId), runId }),
     listLibrary: async () => (await getLibrary()).listLibrary(),
     downloadDataset: async (input) => (await getLibrary()).downloadDataset(input),

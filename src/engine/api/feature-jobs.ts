@@ -1,6 +1,6 @@
 import type { WorkbenchEvent } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
-import type { FeatureProgress, FeatureStudyRequest, FeatureStudyResult } from '../../shared/features'
+import type { FeatureStudyRequest } from '../../shared/features'
 import { createProgressThrottle } from './progress-throttle'
 import { toApiErrorData } from './to-api-error'
 import type { TrainerSupervisor } from './trainer-supervisor'
@@ -23,8 +23,7 @@ export class FeatureJobs {
   start(projectDir: string, request: FeatureStudyRequest): { jobId: string } {
     const throttle = createProgressThrottle<WorkbenchEvent>(this.emit, this.progressIntervalMs)
     let jobId = ''
-    const task = this.supervisor.acquire().startTask<FeatureStudyResult>('featureStudy', { projectDir, request }, (event) => {
-      const progress = event as FeatureProgress
+    const task = this.supervisor.acquire().startTask('featureStudy', { projectDir, request }, (progress) => {
       const message: WorkbenchEvent = { type: 'features:progress', jobId, progress }
       if (progress.done >= progress.total) throttle.always(message)
       else throttle.progress(message)

@@ -6,6 +6,8 @@
  */
 import { randomBytes } from 'node:crypto'
 import { stat } from 'node:fs/promises'
+import type { WorkbenchEvent } from '../../shared/contract'
+import { ApiError, type ApiErrorCode } from '../../shared/contract-errors'
 import type {
   DownloadDatasetInput,
   ImportDatasetInput,
@@ -13,15 +15,13 @@ import type {
   LibraryJob,
   LibraryJobRef,
   LibraryListing,
-  RemoveDatasetInput,
-  WorkbenchEvent
-} from '../../shared/contract'
-import { ApiError, type ApiErrorCode } from '../../shared/contract-errors'
+  LibraryProgress,
+  RemoveDatasetInput
+} from '../../shared/library'
 import { downloadDataset } from '../datasets-library/download-dataset'
 import { importDataset } from '../datasets-library/import-dataset'
 import { isCancellation, LibraryError, type LibraryFailureReason } from '../datasets-library/library-error'
 import { listLibrary } from '../datasets-library/library-listing'
-import type { LibraryProgress } from '../datasets-library/library-progress'
 import { removeDataset } from '../datasets-library/remove-dataset'
 import { createProgressThrottle, type ProgressThrottle } from './progress-throttle'
 
@@ -91,11 +91,7 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       manual: null
     }
     const controller = new AbortController()
-    const throttle = createProgressThrottle<WorkbenchEvent>((event) => {
-      options.emit(event)
-      // Downloads are also reported as the contract's `download:progress` (the dataset view's byte counter).
-      if (event.type === 'library:job' && event.job.kind === 'download') options.emit(downloadProgressOf(event.job))
-    }, options.progressIntervalMs)
+    const throttle = createProgressThrottle<WorkbenchEvent>(options.emit, options.progressIntervalMs)
     const snapshot = (): WorkbenchEvent => ({ type: 'library:job', job: structuredClone(job) })
     throttle.always(snapshot())
 
@@ -216,20 +212,5 @@ async function wrap<T>(fn: () => Promise<T>): Promise<T> {
     return await fn()
   } catch (error) {
     throw error instanceof LibraryError ? toLibraryApiError(error) : error
-  }
-}
-
-/** A download job as a `download:progress` event. */
-function downloadProgressOf(job: LibraryJob): WorkbenchEvent {
-  return {
-    type: 'download:progress',
-    downloadId: job.jobId,
-    dataset: job.target,
-    state: job.state,
-    receivedBytes: job.unit === 'bytes' ? job.done : 0,
-    totalBytes: job.unit === 'bytes' ? job.total : null,
-    bytesPerSecond: job.bytesPerSecond,
-    etaSeconds: job.etaSeconds,
-    ...(job.error ? { error: job.error } : {})
   }
 }

@@ -1,17 +1,20 @@
 import { existsSync } from 'node:fs'
-import { cp, rm } from 'node:fs/promises'
-import { basename, join, resolve } from 'node:path'
+import { cp, readdir, rm } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import type { ProjectStatus } from '../../shared/cluster-status'
 import type { ExperimentPlan, ProjectView, SimilarityMatrixInput, SweepStatus, TransferCurveInput, WorkbenchEvent } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
 import type { Experiment, ProjectManifest } from '../../shared/project'
+import { checkProjectFolder } from '../project/project-folder'
 import { withProjectLock } from '../project/project-lock'
+import { RunBusyError, runLockHolder } from '../project/run-lock'
 import { createProject, listRuns, PROJECT_FILE, readProject, runDir, writeProject } from '../project/project-store'
 import { similarityMatrix, transferCurve, type TransferCurve } from '../project/results'
 import { runSlurmCommand, type SlurmRunner } from '../slurm/slurm-commands'
 import { readProjectStatus } from '../slurm/status'
 import { listSubmissions } from '../slurm/submissions'
 import { planExperiment, validateExperiment } from '../train/plan-sweep'
+import { describeRun } from '../train/execute-run'
 import { planProject, runProject } from '../train/sweep'
 import type { RunManager } from './run-manager'
 import { addRecentProject, type SettingsStore } from './settings-store'
@@ -41,7 +44,7 @@ export class ProjectSession {
 
   /** Creates a project in an empty (or new) folder and opens it. */
   async create(dir: string, name?: string): Promise<ProjectView> {
-    const abs = resolve(dir)
+    const abs = await checkProjectFolder(dir)
     if (existsSync(join(abs, PROJECT_FILE))) throw new ApiError('invalid-request', `${abs} already holds a project; open it instead`)
     await createProject(abs, name ?? basename(abs))
     return this.open(abs)
@@ -49,7 +52,7 @@ export class ProjectSession {
 
   /** Opens a project folder (errors name the file and problem; nothing is written on failure). */
   async open(dir: string): Promise<ProjectView> {
-    const abs = resolve(dir)
+    const abs = await checkProjectFolder(dir)
     const view = await this.view(abs)
     this.dir = abs
     addRecentProject(this.options.settings, abs)
@@ -72,9 +75,16 @@ export class ProjectSession {
   /** Copies the project to a new folder and opens the copy. */
   async saveAs(dir: string): Promise<ProjectView> {
     const from = this.require()
-    const to = resolve(dir)
+    const to = await checkProjectFolder(dir)
     if (existsSync(join(to, PROJECT_FILE))) throw new ApiError('invalid-request', `${to} already holds a project`)
-    await cp(from, to, { recursive: true, errorOnExist: true })
+    // Nothing in the target is ever overwritten: only a new or empty folder will do.
+    const present = existsSync(to) ? await readdir(to) : []
+    if (present.length > 0) {
+      const shown = present.slice(0, 3).join(', ') + (present.length > 3 ? ` and ${present.length - 3} more` : '')
+      throw new ApiError('invalid-request', `${to} is not empty (it holds ${shown}); Save As copies into a new or empty folder only, so nothing there is overwritten`)
+    }
+    // force: false, or errorOnExist is ignored and a file that appeared meanwhile would be overwritten.
+    await cp(from, to, { recursive: true, force: false, errorOnExist: true })
     return this.open(to)
   }
 
@@ -133,11 +143,18 @@ export class ProjectSession {
       async (request) => {
         const run = await this.options.runs.resumeOrStart(request.projectDir, request.runId)
         const end = await run.ended
-        return end.outcome ?? Promise.reject(new Error(end.error?.message ?? `run ${end.runId} ${end.status}`))
+        if (end.outcome) return end.outcome
+        // A run another process took first comes back as 'busy': the sweep leaves it to that process.
+        const error = new Error(end.error?.message ?? `run ${end.runId} ${end.status}`)
+        if (end.error?.code === 'busy' && /being trained by another process/.test(end.error.message)) error.name = 'RunBusyError'
+        throw error
       },
       (event) => {
         if (event.type === 'run-start') this.setSweep({ ...this.sweep, index: event.index, total: event.total, currentRunId: event.run.id, message: `run ${event.index} of ${event.total}` })
-        if (event.type === 'run-end' || event.type === 'run-skipped') void this.get().then((view) => view && this.emitChanged(view))
+        // Runs another process trains (a CLI sweep, a Slurm task, another window) are left to it, and said so.
+        if (event.type === 'run-busy') this.setSweep({ ...this.sweep, message: `${describeRun(event.run)}: ${event.reason}` })
+        if (event.type === 'waiting') this.setSweep({ ...this.sweep, currentRunId: null, message: event.message })
+        if (event.type === 'run-end' || event.type === 'run-skipped' || event.type === 'run-busy') void this.get().then((view) => view && this.emitChanged(view))
       },
       () => this.stopSweep
     ).then(
@@ -179,6 +196,8 @@ export class ProjectSession {
     if (runId === activeRunId) throw new ApiError('busy', `run ${runId} is training; cancel it first`)
     const all = await listRuns(dir)
     if (!all.some((r) => r.id === runId)) throw new ApiError('not-found', `no run ${runId} in ${dir}`)
+    const holder = await runLockHolder(dir, runId)
+    if (holder) throw new ApiError('busy', `${new RunBusyError(runId, holder).message}; stop it first`)
     const dependents = all.filter((r) => r.sourceRunId === runId)
     if (dependents.length > 0) {
       throw new ApiError('invalid-request', `runs ${dependents.map((r) => r.id).join(', ')} were transferred from ${runId}; delete them first`)

@@ -8,19 +8,31 @@ import { isAbsolute } from 'node:path'
 import { z } from 'zod'
 import type { WorkbenchRequestName } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
+import { controlCharacterProblem, escapeControlCharacters } from '../../shared/plain-text'
 import { TRANSFER_VARIANTS } from '../../shared/transfer'
 import { VIZ_KINDS, type VizKind } from '../../shared/viz-calls'
 
-const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a run id')
-const datasetId = z.string().min(1).max(4096)
-const className = z.string().min(1).max(256)
+/** A name: one line of plain text (it may reach a generated script's comment, a log line, a terminal). */
+const plainText = (min: number, max: number) =>
+  z
+    .string()
+    .min(min)
+    .max(max)
+    .superRefine((value, ctx) => {
+      const problem = controlCharacterProblem(value)
+      if (problem) ctx.addIssue({ code: 'custom', message: `"${escapeControlCharacters(value)}" ${problem}` })
+    })
 
-const projectDir = z.strictObject({ dir: z.string().min(1).max(4096), name: z.string().min(1).max(200).optional() })
+const runId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'not a run id')
+const datasetId = plainText(1, 4096)
+const className = plainText(1, 256)
+
+const projectDir = z.strictObject({ dir: plainText(1, 4096), name: plainText(1, 200).optional() })
 const groupName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'not a group name')
 // Shapes only; planExperiment/validateExperiment check meaning (groups exist, n in range, config values).
 const experiment = z.strictObject({
   id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not an experiment id'),
-  name: z.string().max(200),
+  name: plainText(0, 200),
   dataset: datasetId,
   groups: z.record(groupName, z.array(className).min(1).max(1000)),
   bases: z.array(groupName).max(100),
@@ -72,7 +84,7 @@ export const REQUEST_SCHEMAS = {
     dataset: datasetId,
     classes: z.array(className).min(1).max(1000).optional(),
     config: z.record(z.string().max(64), z.unknown()).optional(),
-    name: z.string().min(1).max(200).optional()
+    name: plainText(1, 200).optional()
   }),
   cancelRun: z.strictObject({ runId }),
   resumeRun: z.strictObject({ runId }),

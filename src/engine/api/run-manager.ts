@@ -7,6 +7,7 @@ import type { MetricsRecord } from '../../shared/metrics'
 import type { RunRecord as StoredRun } from '../../shared/project'
 import type { PlannedRunRequest, TrainEvent } from '../../shared/train-request'
 import { METRICS_FILE, readRun, runDir, writeRun } from '../project/project-store'
+import { RunBusyError, runLockHolder } from '../project/run-lock'
 import { planSingleRun } from '../project/single-run'
 import { describeRun } from '../train/execute-run'
 import { parseDatasetId } from '../data/load-dataset'
@@ -94,11 +95,15 @@ export class RunManager {
     let stored: StoredRun
     try {
       stored = await readRun(projectDir, runId)
-    } catch {
+    } catch (error) {
+      // A run.json that is there but unreadable: say what is wrong with it, not that the run is missing.
+      if (existsSync(join(runDir(projectDir, runId), 'run.json'))) throw new ApiError('invalid-request', (error as Error).message)
       throw new ApiError('not-found', `no run ${runId} in this session or the open project`)
     }
     if (stored.status === 'done') throw new ApiError('invalid-request', `run ${runId} is already done`)
     this.assertIdle()
+    const holder = await runLockHolder(projectDir, runId)
+    if (holder) throw new ApiError('busy', new RunBusyError(runId, holder).message)
     return { runId: this.launch(projectDir, stored).runId }
   }
 

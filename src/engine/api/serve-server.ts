@@ -1,8 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { constants } from 'node:fs'
+import { open, type FileHandle } from 'node:fs/promises'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { isIP, type AddressInfo } from 'node:net'
+import { hostname, networkInterfaces } from 'node:os'
 import { resolve } from 'node:path'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type WebSocket } from 'ws'
@@ -41,6 +42,26 @@ export function isLoopbackHost(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
 }
 
+/** `[::1]` for an IPv6 address, the name or IPv4 address as it is otherwise: as a Host header writes it. */
+function hostForm(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host.toLowerCase()
+}
+
+/**
+ * The `Host` headers this server answers (host and port, lower case): the bound address, and
+ * localhost, 127.0.0.1 and [::1]. A wildcard bind (0.0.0.0, ::) adds this machine's name and its
+ * interfaces' addresses. Anything else is a page whose DNS name was pointed at us (DNS rebinding):
+ * the browser would send the token cookie along, so the token alone does not stop it.
+ */
+export function allowedHosts(boundHost: string, port: number): Set<string> {
+  const names = new Set(['localhost', '127.0.0.1', '[::1]', hostForm(boundHost)])
+  if (boundHost === '0.0.0.0' || boundHost === '::' || boundHost === '') {
+    names.add(hostname().toLowerCase())
+    for (const list of Object.values(networkInterfaces())) for (const address of list ?? []) names.add(hostForm(address.address.replace(/%.*$/, '')))
+  }
+  return new Set([...names].map((name) => `${name}:${port}`))
+}
+
 function sameSecret(given: string | null | undefined, token: string): boolean {
   if (!given) return false
   const a = Buffer.from(given)
@@ -54,6 +75,26 @@ function cookieToken(req: IncomingMessage): string | undefined {
     if (name === TOKEN_COOKIE) return value.join('=')
   }
   return undefined
+}
+
+/** Opens a static file for reading; undefined when it is not there (or not readable) any more. */
+async function openFile(file: string): Promise<FileHandle | undefined> {
+  try {
+    return await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return undefined
+    throw error
+  }
+}
+
+/** Ends a response that failed: a 500 when nothing was sent yet, else the connection is cut (the client sees a short body). */
+function failResponse(res: ServerResponse, message: string): void {
+  process.stderr.write(`${message}\n`)
+  if (!res.headersSent) {
+    for (const name of res.getHeaderNames()) if (!['x-content-type-options', 'referrer-policy'].includes(name)) res.removeHeader(name)
+    res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('500: the file could not be read\n')
+  } else res.destroy()
 }
 
 /**
@@ -72,18 +113,23 @@ export async function startServeServer(options: ServeServerOptions): Promise<Run
     return { ok: sameSecret(cookieToken(req), token), viaQuery: false }
   }
 
+  // Filled in once the port is known (port 0 picks one); until then nothing is answered anyway.
+  let hosts = new Set<string>()
+  const knownHost = (req: IncomingMessage): boolean => hosts.has((req.headers.host ?? '').toLowerCase())
+
   const http = createServer((req, res) => {
-    void serveFile(req, res).catch((error: unknown) => {
-      process.stderr.write(`serve: ${req.url}: ${(error as Error).message}\n`)
-      if (!res.headersSent) res.writeHead(500).end()
-      else res.destroy()
-    })
+    void serveFile(req, res).catch((error: unknown) => failResponse(res, `serve: ${req.url}: ${(error as Error).message}`))
   })
 
   async function serveFile(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('X-Content-Type-Options', 'nosniff')
     // The token is in the page URL: never let it leak to another site as a Referer.
     res.setHeader('Referrer-Policy', 'no-referrer')
+    if (!knownHost(req)) {
+      // No list of the names it does answer: the asker may be a page that rebound its DNS name to us.
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('403: not this server\'s address; open the URL printed by `serve` (an SSH tunnel must forward the same port number)\n')
+      return
+    }
     const auth = authorized(req)
     if (!auth.ok) {
       res.writeHead(401, { 'Content-Type': 'text/plain; charset=utf-8' }).end('401: open the URL printed by `serve`, token included\n')
@@ -95,23 +141,43 @@ export async function startServeServer(options: ServeServerOptions): Promise<Run
     }
     if (auth.viaQuery) res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`)
     const file = resolveStaticPath(rendererDir, new URL(req.url ?? '/', 'http://localhost').pathname)
-    const info = file ? await stat(file).catch(() => undefined) : undefined
-    if (!file || !info?.isFile()) {
+    // Opened first, then asked what it is: no gap in which the file can vanish or be swapped (a rebuilt
+    // out/ while serving). Non-blocking, so a named pipe put there cannot stall the open.
+    const handle = file ? await openFile(file) : undefined
+    const info = handle ? await handle.stat().catch(() => undefined) : undefined
+    if (!file || !handle || !info?.isFile()) {
+      await handle?.close().catch(() => undefined)
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n')
       return
     }
     const type = contentTypeFor(file)
-    res.writeHead(200, {
-      'Content-Type': type,
-      'Content-Length': info.size,
-      'Cache-Control': 'no-store',
-      ...(type.startsWith('text/html') ? { 'Content-Security-Policy': RENDERER_CSP } : {})
-    })
-    if (req.method === 'HEAD') res.end()
-    else createReadStream(file).pipe(res)
+    // Set, not written: the status line goes out with the first bytes read, so a read that fails at
+    // once still turns into a 500.
+    res.statusCode = 200
+    res.setHeader('Content-Type', type)
+    res.setHeader('Content-Length', info.size)
+    res.setHeader('Cache-Control', 'no-store')
+    if (type.startsWith('text/html')) res.setHeader('Content-Security-Policy', RENDERER_CSP)
+    if (req.method === 'HEAD') {
+      await handle.close()
+      res.end()
+      return
+    }
+    const stream = handle.createReadStream()
+    // Every stream error ends this response, never the process.
+    stream.on('error', (error) => failResponse(res, `serve: ${file}: ${error.message}`))
+    res.on('error', () => stream.destroy())
+    // A client gone mid-file: stop reading and release the file.
+    res.on('close', () => stream.destroy())
+    stream.pipe(res)
   }
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy())
+    if (!knownHost(req)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+      return
+    }
     const url = new URL(req.url ?? '/', 'http://localhost')
     // A page on another site must not drive the engine through the user's browser (cross-site WebSocket hijacking).
     const origin = req.headers.origin
@@ -150,6 +216,7 @@ export async function startServeServer(options: ServeServerOptions): Promise<Run
     http.listen(options.port, options.host, () => resolveListen())
   })
   const port = (http.address() as AddressInfo).port
+  hosts = allowedHosts(options.host, port)
   const urlHost = options.host.includes(':') ? `[${options.host}]` : options.host === '0.0.0.0' ? '127.0.0.1' : options.host
   return {
     url: `http://${urlHost}:${port}/?token=${token}`,

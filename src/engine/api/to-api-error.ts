@@ -3,6 +3,7 @@ import { ApiError, isApiErrorData, type ApiErrorData } from '../../shared/contra
 import { ConfigError } from '../../shared/train-config'
 import { DatasetError } from '../data/dataset'
 import { TrainerCrashedError } from '../process/trainer-host'
+import { ProjectFolderError } from '../project/project-folder'
 import { ProjectError } from '../project/project-store'
 import { ExperimentError } from '../train/plan-sweep'
 
@@ -26,12 +27,13 @@ export function toApiErrorData(error: unknown): ApiErrorData {
   }
   if (error instanceof TrainerCrashedError) return new ApiError('trainer-crashed', error.message).toData()
   // A broken project.json or an experiment that cannot be planned: the user's input, said in words.
-  if (error instanceof ProjectError || error instanceof ExperimentError) return new ApiError('invalid-request', error.message).toData()
+  if (error instanceof ProjectError || error instanceof ProjectFolderError || error instanceof ExperimentError) return new ApiError('invalid-request', error.message).toData()
   const named = error as { name?: string; message?: string } | null
   // Errors relayed from the trainer process keep only name and message.
   if (named?.name === 'ConfigError') return new ApiError('invalid-request', String(named.message)).toData()
   if (named?.name === 'DatasetError') return new ApiError('dataset', String(named.message)).toData()
   if (named?.name === 'TrainerBusyError') return new ApiError('busy', String(named.message)).toData()
+  if (named?.name === 'RunBusyError') return new ApiError('busy', String(named.message)).toData()
   return new ApiError('internal', String(named?.message ?? error)).toData()
 }
 

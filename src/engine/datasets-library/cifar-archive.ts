@@ -4,6 +4,11 @@
  * no member name ever becomes a path. An archive that tries anything unusual — a member path
  * with `..` or an absolute path, a link or device, a duplicate member, a data member that is not a
  * whole number of records — is rejected as a whole; the caller removes the target folder.
+ *
+ * Nothing unpacks beyond the release's known sizes (a decompression bomb fills no disk): each member
+ * is capped at its official size (data files) or a few KB (text files), checked against its header
+ * before a byte is written and counted again as it is written, and the whole unpacked stream is
+ * counted as it flows, skipped members included.
  */
 import { createReadStream } from 'node:fs'
 import { open, stat } from 'node:fs/promises'
@@ -12,11 +17,11 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import tar from 'tar-stream'
-import { releaseByTopFolder, releaseMembers, type CifarRelease } from './cifar-releases'
+import { CIFAR_RELEASES, maxArchiveBytes, maxMemberBytes, MAX_TEXT_MEMBER_BYTES, releaseByTopFolder, releaseMembers, type CifarRelease } from './cifar-releases'
 import { LibraryError } from './library-error'
 
-/** Names files are a few hundred bytes; a huge one means the archive is not what it claims. */
-const MAX_TEXT_MEMBER_BYTES = 1 << 20
+/** Until the release is known from the first member: the larger of the releases' caps. */
+const MAX_ANY_ARCHIVE_BYTES = Math.max(...Object.values(CIFAR_RELEASES).map(maxArchiveBytes))
 /** Skipped members are listed, up to this many. */
 const MAX_LISTED_SKIPS = 100
 
@@ -52,13 +57,31 @@ export async function extractCifarArchive(archivePath: string, destDir: string, 
       callback(null, chunk)
     }
   })
+  let release = options.release
+  // The unpacked tar stream, counted as it flows: the member being read when it passes the cap is named.
+  let unpacked = 0
+  let current = '(the archive header)'
+  let limitError: LibraryError | undefined
+  const budget = (): number => (release ? maxArchiveBytes(release) : MAX_ANY_ARCHIVE_BYTES)
+  const unpackedCounter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      unpacked += chunk.length
+      if (unpacked > budget()) {
+        limitError ??= new LibraryError('archive', archivePath, `unpacks to more than ${budget().toLocaleString('en-US')} bytes (at member "${current}"), more than ${release ? `the ${release.title} release` : 'a CIFAR release'} holds; the archive is rejected and nothing was registered`)
+        callback(limitError)
+        return
+      }
+      callback(null, chunk)
+    }
+  })
   const extract = tar.extract()
   const read = createReadStream(archivePath, { highWaterMark: 1 << 20 })
-  const flowing = gzipped ? pipeline(read, counter, createGunzip(), extract, { signal: options.signal }) : pipeline(read, counter, extract, { signal: options.signal })
+  const flowing = gzipped
+    ? pipeline(read, counter, createGunzip(), unpackedCounter, extract, { signal: options.signal })
+    : pipeline(read, counter, unpackedCounter, extract, { signal: options.signal })
   // Observed below; this keeps an early failure from being reported as unhandled meanwhile.
   flowing.catch(() => undefined)
 
-  let release = options.release
   const written = new Set<string>()
   const skipped: string[] = []
   const topFolders = new Set<string>()
@@ -68,6 +91,7 @@ export async function extractCifarArchive(archivePath: string, destDir: string, 
   try {
     for await (const entry of extract) {
       const { name, type } = entry.header
+      current = name
       const parts = memberParts(archivePath, name)
       if (type !== 'file' && type !== 'contiguous-file' && type !== 'directory') {
         throw new LibraryError('archive', archivePath, `member "${name}" is a ${type ?? 'special entry'}; a CIFAR release holds only plain files, so the archive is rejected`)
@@ -80,14 +104,20 @@ export async function extractCifarArchive(archivePath: string, destDir: string, 
       release ??= releaseByTopFolder(parts[0])
       const members = release ? releaseMembers(release) : undefined
       const base = parts[1]
+      const size = entry.header.size ?? 0
+      // Even a member that is skipped would be unpacked (to nowhere) to reach the next: refused at its header.
+      if (unpacked + size > budget()) {
+        throw new LibraryError('archive', archivePath, `member "${name}" would unpack to ${size.toLocaleString('en-US')} bytes, more than ${release ? `the ${release.title} release` : 'a CIFAR release'} holds in all; the archive is rejected and nothing was registered`)
+      }
       if (!release || !members || parts.length !== 2 || parts[0] !== release.topFolder || ![...members.required, ...members.optional].includes(base)) {
         skip(name)
         entry.resume()
         continue
       }
       if (written.has(base)) throw new LibraryError('archive', archivePath, `member "${name}" appears twice; the archive is rejected`)
-      checkMemberSize(archivePath, release, name, base, entry.header.size ?? 0)
-      await writeMember(entry, join(destDir, base))
+      checkMemberSize(archivePath, release, name, base, size)
+      const max = maxMemberBytes(release, base)
+      await writeMember(entry, join(destDir, base), max, () => new LibraryError('archive', archivePath, `member "${name}" unpacks to more than ${max.toLocaleString('en-US')} bytes, the most a ${release?.title} ${base} holds; the archive is rejected and nothing was registered`))
       written.add(base)
     }
     await flowing
@@ -96,6 +126,7 @@ export async function extractCifarArchive(archivePath: string, destDir: string, 
     read.destroy()
     await flowing.catch(() => undefined)
     if (options.signal?.aborted) throw new LibraryError('cancelled', archivePath, 'cancelled while extracting')
+    if (limitError) throw limitError
     if (error instanceof LibraryError) throw error
     throw new LibraryError('archive', archivePath, `is damaged or truncated (${(error as Error).message}); nothing was registered`)
   }
@@ -132,7 +163,17 @@ export function memberParts(archivePath: string, name: string): string[] {
 
 /** Rejects a member whose size cannot be right before a byte of it is written. */
 function checkMemberSize(archivePath: string, release: CifarRelease, name: string, base: string, size: number): void {
-  if (release.dataFiles.some((f) => f.file === base)) {
+  const data = release.dataFiles.find((f) => f.file === base)
+  if (data) {
+    const max = maxMemberBytes(release, base)
+    if (size > max) {
+      throw new LibraryError(
+        'archive',
+        archivePath,
+        `member "${name}" would unpack to ${size.toLocaleString('en-US')} bytes, more than the ${max.toLocaleString('en-US')} of the official ${release.title} file ` +
+          `(${data.records.toLocaleString('en-US')} records); the archive is rejected and nothing was registered`
+      )
+    }
     if (size === 0 || size % release.recordBytes !== 0) {
       throw new LibraryError(
         'data',
@@ -142,15 +183,24 @@ function checkMemberSize(archivePath: string, release: CifarRelease, name: strin
       )
     }
   } else if (size > MAX_TEXT_MEMBER_BYTES) {
-    throw new LibraryError('archive', archivePath, `member "${name}" is ${size} bytes, far too large for a ${release.title} text file`)
+    throw new LibraryError('archive', archivePath, `member "${name}" is ${size.toLocaleString('en-US')} bytes, far too large for a ${release.title} text file (at most ${MAX_TEXT_MEMBER_BYTES.toLocaleString('en-US')}); the archive is rejected`)
   }
 }
 
-/** Writes one member's bytes to a new file; 'wx' so an existing file or link there is never followed or overwritten. */
-async function writeMember(entry: AsyncIterable<unknown>, path: string): Promise<void> {
+/**
+ * Writes one member's bytes to a new file; 'wx' so an existing file or link there is never followed or
+ * overwritten. Counts what it writes: more than `maxBytes` stops it (the header check came first; this
+ * holds even if a tar reader ever trusts something else).
+ */
+async function writeMember(entry: AsyncIterable<unknown>, path: string, maxBytes: number, tooLarge: () => Error): Promise<void> {
   const handle = await open(path, 'wx')
+  let written = 0
   try {
-    for await (const chunk of entry) await handle.write(chunk as Buffer)
+    for await (const chunk of entry) {
+      written += (chunk as Buffer).length
+      if (written > maxBytes) throw tooLarge()
+      await handle.write(chunk as Buffer)
+    }
   } finally {
     await handle.close()
   }

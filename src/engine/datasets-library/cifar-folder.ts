@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { open, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { LibraryClass } from '../../shared/contract'
+import type { LibraryClass } from '../../shared/library'
 import { readClassNames } from '../data/cifar-binary'
 import { DatasetError } from '../data/dataset'
 import { CIFAR_RELEASES, type CifarRelease } from './cifar-releases'

@@ -8,6 +8,8 @@
 export interface CifarDataFile {
   split: 'train' | 'test'
   file: string
+  /** Records in the official file (its size is records × recordBytes); archives are capped by it. */
+  records: number
 }
 
 /** An official CIFAR binary release. */
@@ -50,8 +52,8 @@ const CIFAR10: CifarRelease = {
   recordBytes: 1 + CIFAR_IMAGE_BYTES,
   labelOffset: 0,
   dataFiles: [
-    ...[1, 2, 3, 4, 5].map((n) => ({ split: 'train' as const, file: `data_batch_${n}.bin` })),
-    { split: 'test', file: 'test_batch.bin' }
+    ...[1, 2, 3, 4, 5].map((n) => ({ split: 'train' as const, file: `data_batch_${n}.bin`, records: 10_000 })),
+    { split: 'test', file: 'test_batch.bin', records: 10_000 }
   ],
   namesFile: 'batches.meta.txt',
   optionalFiles: ['readme.html']
@@ -69,8 +71,8 @@ const CIFAR100: CifarRelease = {
   labelOffset: 1,
   coarse: { labelOffset: 0, namesFile: 'coarse_label_names.txt' },
   dataFiles: [
-    { split: 'train', file: 'train.bin' },
-    { split: 'test', file: 'test.bin' }
+    { split: 'train', file: 'train.bin', records: 50_000 },
+    { split: 'test', file: 'test.bin', records: 10_000 }
   ],
   namesFile: 'fine_label_names.txt',
   optionalFiles: []
@@ -93,6 +95,27 @@ export function releaseByTopFolder(topFolder: string): CifarRelease | undefined 
 export function releaseMembers(release: CifarRelease): { required: string[]; optional: string[] } {
   const required = [...release.dataFiles.map((f) => f.file), release.namesFile, ...(release.coarse ? [release.coarse.namesFile] : [])]
   return { required, optional: release.optionalFiles }
+}
+
+/** The names files and extras of a release are a few hundred bytes (the readme a few KB); this is their cap. */
+export const MAX_TEXT_MEMBER_BYTES = 64 * 1024
+/** Room for tar headers and padding, directory entries and a few small extra members. */
+const ARCHIVE_SLACK_BYTES = 4 * 1024 * 1024
+
+/** The largest a member of the release's archive may unpack to: a data file's official size, else the text cap. */
+export function maxMemberBytes(release: CifarRelease, file: string): number {
+  const data = release.dataFiles.find((f) => f.file === file)
+  return data ? data.records * release.recordBytes : MAX_TEXT_MEMBER_BYTES
+}
+
+/**
+ * The most an archive of the release may unpack to in all (the tar stream, headers included): its
+ * members at their official sizes plus a little slack. The official CIFAR-10 archive unpacks to
+ * about 185 MB, CIFAR-100's to about 185 MB as well.
+ */
+export function maxArchiveBytes(release: CifarRelease): number {
+  const { required, optional } = releaseMembers(release)
+  return [...required, ...optional].reduce((sum, file) => sum + maxMemberBytes(release, file), ARCHIVE_SLACK_BYTES)
 }
 
 /** What to do when a download cannot reach the server: the manual route, which checks the same MD5. */

@@ -5,7 +5,7 @@
  */
 import { stat } from 'node:fs/promises'
 import sharp from 'sharp'
-import type { LibraryClass } from '../../shared/contract'
+import type { LibraryClass } from '../../shared/library'
 import { DatasetError } from '../data/dataset'
 import { scanImageFolder, type FolderScan } from '../data/image-folder'
 import { LibraryError } from './library-error'

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs'
 import { stat } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
-import type { LibraryDataset } from '../../shared/contract'
+import type { LibraryDataset } from '../../shared/library'
 import { inspectCifarFolder, detectCifarFolder } from './cifar-folder'
 import { CIFAR_RELEASES, type CifarRelease } from './cifar-releases'
 import { md5File } from './hash-file'

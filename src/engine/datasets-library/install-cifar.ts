@@ -4,7 +4,7 @@
  * whatever happens, so a failure leaves nothing behind.
  */
 import { rm } from 'node:fs/promises'
-import type { LibraryDataset, LibrarySource } from '../../shared/contract'
+import type { LibraryDataset, LibrarySource } from '../../shared/library'
 import { extractCifarArchive } from './cifar-archive'
 import { inspectCifarFolder } from './cifar-folder'
 import type { CifarRelease } from './cifar-releases'

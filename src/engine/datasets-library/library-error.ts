@@ -3,7 +3,7 @@
  * file, an archive member, a value) and carries a reason the CLI and the UI can branch on, plus, where
  * there is one, what the user can do instead.
  */
-import type { LibraryFailure } from '../../shared/contract'
+import type { LibraryFailure } from '../../shared/library'
 
 /** Why a library operation failed (the contract documents each reason). */
 export type LibraryFailureReason = Exclude<LibraryFailure, 'internal'>

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises'
 import { z } from 'zod'
-import type { LibraryDataset } from '../../shared/contract'
+import type { LibraryDataset } from '../../shared/library'
 import { writeJsonAtomic } from '../project/atomic-files'
 import { libraryIndexPath } from './data-dir'
 import { LibraryError } from './library-error'

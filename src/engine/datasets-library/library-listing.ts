@@ -1,6 +1,6 @@
 /** Reading the library as the CLI and the UI show it. */
 import { existsSync } from 'node:fs'
-import type { LibraryDataset, LibraryListing } from '../../shared/contract'
+import type { LibraryDataset, LibraryListing } from '../../shared/library'
 import { readLibraryIndex, type StoredDataset } from './library-index'
 
 /** A stored entry as listed: with whether its folder is still there. */

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { LibraryDataset } from '../../shared/contract'
+import type { LibraryDataset } from '../../shared/library'
 import { updateLibraryIndex, type StoredDataset } from './library-index'
 import { LibraryError } from './library-error'
 

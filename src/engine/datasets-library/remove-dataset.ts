@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { rename, rm } from 'node:fs/promises'
 import { join, relative, isAbsolute } from 'node:path'
-import type { LibraryDataset } from '../../shared/contract'
+import type { LibraryDataset } from '../../shared/library'
 import { LibraryError } from './library-error'
 import { updateLibraryIndex } from './library-index'
 import { toLibraryDataset } from './library-listing'

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
-import { copyFile, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { copyFile, readFile, stat } from 'node:fs/promises'
+import { isAbsolute, join, relative } from 'node:path'
 import type { EpochMetrics } from '../../shared/metrics'
-import { replaceDirAtomic, writeInto } from '../project/atomic-files'
+import { replaceDirAtomic, syncFile, writeInto } from '../project/atomic-files'
 
 /** What the workbench stores beside a model so it can be used again without guessing. */
 export interface CheckpointMeta {
@@ -21,8 +21,69 @@ export interface CheckpointMeta {
 export const MODEL_FILE = 'model.json'
 export const WEIGHTS_FILE = 'weights.bin'
 export const META_FILE = 'workbench.json'
-const OPTIMIZER_FILE = 'optimizer.bin'
-const OPTIMIZER_SPEC_FILE = 'optimizer.json'
+export const OPTIMIZER_FILE = 'optimizer.bin'
+export const OPTIMIZER_SPEC_FILE = 'optimizer.json'
+
+/** A checkpoint file that is missing, truncated or not what it should be: names the file. */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError'
+  constructor(readonly file: string, problem: string) {
+    super(`${file}: ${problem}`)
+  }
+}
+
+/** Reads a checkpoint file as text, turning "missing" into an error naming it. */
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8')
+  } catch (error) {
+    throw new CheckpointError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (error as Error).message)
+  }
+}
+
+/** Reads and parses a checkpoint's JSON file; a truncated or garbled one is an error naming it. */
+async function readJson(file: string): Promise<unknown> {
+  const text = await readText(file)
+  try {
+    return JSON.parse(text) as unknown
+  } catch (error) {
+    throw new CheckpointError(file, `not valid JSON (${text.length} bytes; ${(error as Error).message}): truncated or damaged`)
+  }
+}
+
+async function readBytes(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file)
+  } catch (error) {
+    throw new CheckpointError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (error as Error).message)
+  }
+}
+
+/** Bytes per stored value of each dtype tfjs writes (a quantized weight stores its quantization dtype). */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 }
+
+/**
+ * How many bytes the weights of a manifest group take, from their shapes and dtypes.
+ * @throws CheckpointError (naming `file`) for a spec tfjs could not read either
+ */
+export function expectedWeightBytes(specs: readonly tf.io.WeightsManifestEntry[], file: string): number {
+  let total = 0
+  for (const spec of specs) {
+    const dtype = spec.quantization?.dtype ?? spec.dtype
+    const bytes = DTYPE_BYTES[dtype]
+    if (bytes === undefined || !Array.isArray(spec.shape)) throw new CheckpointError(file, `weight ${spec.name} has ${bytes === undefined ? `dtype ${dtype}, which a checkpoint cannot hold` : 'no shape'}`)
+    total += spec.shape.reduce((n, d) => n * d, 1) * bytes
+  }
+  return total
+}
+
+/** Checks that the files hold exactly the bytes the specs need: a truncated or padded shard is named with both counts. */
+function checkBytes(files: readonly string[], sizes: readonly number[], expected: number, what: string): void {
+  const actual = sizes.reduce((a, b) => a + b, 0)
+  if (actual === expected) return
+  const name = files.length === 1 ? (files[0] as string) : `${files.join(', ')} (together)`
+  throw new CheckpointError(name, `${what}: expected ${expected} bytes, found ${actual}${actual < expected ? ' (truncated)' : ''}`)
+}
 
 /** Concatenates ArrayBuffer pieces (tfjs may hand weights over as several buffers). */
 function toBytes(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
@@ -81,31 +142,115 @@ async function encodeOptimizer(optimizer: tf.Optimizer): Promise<{ specs: tf.io.
   return { specs: encoded.specs, data: toBytes(encoded.data) }
 }
 
-/** Loads a checkpoint saved by saveCheckpoint (or any tfjs Layers model with one weights file). */
-export async function loadCheckpoint(dir: string): Promise<{ model: tf.LayersModel; meta: CheckpointMeta }> {
-  const manifest = JSON.parse(await readFile(join(dir, MODEL_FILE), 'utf8')) as {
-    modelTopology: object
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]
+interface LayersManifest {
+  modelTopology: object
+  weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]
+}
+
+/** Reads model.json and checks its shape: the topology, and weight groups whose files stay inside the folder. */
+async function readModelManifest(dir: string): Promise<LayersManifest> {
+  const file = join(dir, MODEL_FILE)
+  const manifest = (await readJson(file)) as Partial<LayersManifest> | null
+  if (typeof manifest !== 'object' || manifest === null || typeof manifest.modelTopology !== 'object' || manifest.modelTopology === null) {
+    throw new CheckpointError(file, 'no modelTopology: not a tfjs Layers model')
   }
+  const groups = manifest.weightsManifest
+  if (!Array.isArray(groups) || groups.some((g) => !Array.isArray(g?.paths) || !Array.isArray(g?.weights))) {
+    throw new CheckpointError(file, 'weightsManifest is missing or malformed')
+  }
+  for (const path of groups.flatMap((g) => g.paths)) {
+    const inside = relative(dir, join(dir, String(path)))
+    if (typeof path !== 'string' || inside.startsWith('..') || isAbsolute(inside)) throw new CheckpointError(file, `weights path ${JSON.stringify(path)} leads outside the checkpoint folder`)
+  }
+  return manifest as LayersManifest
+}
+
+/**
+ * Loads a checkpoint saved by saveCheckpoint (or any tfjs Layers model whose weight files sit in its
+ * folder). Every file is checked before tfjs sees it: model.json and workbench.json must parse, and
+ * each weight group's files must hold exactly the bytes its specs need.
+ * @throws CheckpointError naming the file (and the expected and actual bytes) when anything is off
+ */
+export async function loadCheckpoint(dir: string): Promise<{ model: tf.LayersModel; meta: CheckpointMeta }> {
+  const manifest = await readModelManifest(dir)
+  const meta = await readCheckpointMeta(dir)
   const weightSpecs = manifest.weightsManifest.flatMap((group) => group.weights)
-  const buffers = await Promise.all(manifest.weightsManifest.flatMap((g) => g.paths).map((p) => readFile(join(dir, p))))
+  const buffers: Buffer[] = []
+  for (const group of manifest.weightsManifest) {
+    const files = group.paths.map((p) => join(dir, p))
+    const parts = await Promise.all(files.map(readBytes))
+    checkBytes(files, parts.map((b) => b.byteLength), expectedWeightBytes(group.weights, join(dir, MODEL_FILE)), `the weights ${MODEL_FILE} lists`)
+    buffers.push(...parts)
+  }
   const weightData = toBytes(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer))
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs, weightData: weightData.buffer as ArrayBuffer })
-  )
-  return { model, meta: await readCheckpointMeta(dir) }
+  let model: tf.LayersModel
+  try {
+    model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs, weightData: weightData.buffer as ArrayBuffer }))
+  } catch (error) {
+    throw new CheckpointError(join(dir, MODEL_FILE), `tfjs cannot build the model: ${(error as Error).message}`)
+  }
+  return { model, meta }
 }
 
-/** Reads only a checkpoint's metadata. */
+/**
+ * Checks a checkpoint's files without building the model: model.json and workbench.json parse, and
+ * the weight files hold the bytes model.json lists. Returns the problem (naming the file), or undefined.
+ */
+export async function checkpointProblem(dir: string): Promise<string | undefined> {
+  try {
+    const manifest = await readModelManifest(dir)
+    await readCheckpointMeta(dir)
+    for (const group of manifest.weightsManifest) {
+      const files = group.paths.map((p) => join(dir, p))
+      const sizes = await Promise.all(files.map((f) => stat(f).then((info) => info.size, () => Promise.reject(new CheckpointError(f, 'missing')))))
+      checkBytes(files, sizes, expectedWeightBytes(group.weights, join(dir, MODEL_FILE)), `the weights ${MODEL_FILE} lists`)
+    }
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+/**
+ * Reads only a checkpoint's metadata.
+ * @throws CheckpointError naming workbench.json when it is missing, garbled or lacks the epoch
+ */
 export async function readCheckpointMeta(dir: string): Promise<CheckpointMeta> {
-  return JSON.parse(await readFile(join(dir, META_FILE), 'utf8')) as CheckpointMeta
+  const file = join(dir, META_FILE)
+  const meta = (await readJson(file)) as Partial<CheckpointMeta> | null
+  if (typeof meta !== 'object' || meta === null || typeof meta.epoch !== 'number' || !Array.isArray(meta.classNames)) {
+    throw new CheckpointError(file, 'epoch or classNames is missing: not a workbench checkpoint')
+  }
+  return meta as CheckpointMeta
 }
 
-/** Copies a checkpoint's model files (not its optimizer state) to another folder, atomically. */
+/** Copies a checkpoint's model files (not its optimizer state) to another folder, atomically and synced. */
 export async function copyCheckpoint(fromDir: string, toDir: string): Promise<void> {
   await replaceDirAtomic(toDir, async (temp) => {
-    for (const file of [MODEL_FILE, WEIGHTS_FILE, META_FILE]) await copyFile(join(fromDir, file), join(temp, file))
+    for (const file of [MODEL_FILE, WEIGHTS_FILE, META_FILE]) {
+      await copyFile(join(fromDir, file), join(temp, file))
+      await syncFile(join(temp, file))
+    }
   })
+}
+
+/**
+ * Why `from`'s weights cannot be copied into `to` (a layer missing or of another shape), or undefined
+ * when copyWeights will succeed: checked first, so a failed copy never leaves `to` half overwritten.
+ */
+export function weightsMismatch(from: tf.LayersModel, to: tf.LayersModel): string | undefined {
+  const names = new Set(from.layers.map((l) => l.name))
+  for (const layer of to.layers) {
+    if (layer.weights.length === 0) continue
+    if (!names.has(layer.name)) return `it has no layer ${layer.name}`
+    const theirs = from.getLayer(layer.name).weights
+    if (theirs.length !== layer.weights.length) return `layer ${layer.name} has ${theirs.length} weights, this model ${layer.weights.length}`
+    for (const [i, w] of layer.weights.entries()) {
+      const shape = theirs[i]?.shape ?? []
+      if (shape.join('×') !== w.shape.join('×')) return `${w.name} is ${shape.join('×')}, this model needs ${w.shape.join('×')}`
+    }
+  }
+  return undefined
 }
 
 /** Copies every layer's weights by layer name (models of the same architecture). */
@@ -116,12 +261,23 @@ export function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
   }
 }
 
-/** Restores optimizer state saved with a checkpoint (momentum buffers, iteration count). */
+/**
+ * Restores optimizer state saved with a checkpoint (momentum buffers, iteration count). Both files are
+ * checked before the optimizer is touched.
+ * @throws CheckpointError naming optimizer.json or optimizer.bin (with expected and actual bytes)
+ */
 export async function loadOptimizerInto(dir: string, optimizer: tf.Optimizer): Promise<void> {
-  const specs = JSON.parse(await readFile(join(dir, OPTIMIZER_SPEC_FILE), 'utf8')) as tf.io.WeightsManifestEntry[]
-  const bytes = await readFile(join(dir, OPTIMIZER_FILE))
+  const specFile = join(dir, OPTIMIZER_SPEC_FILE)
+  const specs = (await readJson(specFile)) as tf.io.WeightsManifestEntry[]
+  if (!Array.isArray(specs) || specs.some((s) => typeof s?.name !== 'string')) throw new CheckpointError(specFile, 'not a list of optimizer weights')
+  const file = join(dir, OPTIMIZER_FILE)
+  const bytes = await readBytes(file)
+  checkBytes([file], [bytes.byteLength], expectedWeightBytes(specs, specFile), `the optimizer state ${OPTIMIZER_SPEC_FILE} lists`)
   const tensors = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, specs)
-  await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: tensors[s.name] })))
-  // setWeights copies into its own variables; the decoded tensors are ours to free.
-  tf.dispose(Object.values(tensors))
+  try {
+    await optimizer.setWeights(specs.map((s) => ({ name: s.name, tensor: tensors[s.name] as tf.Tensor })))
+  } finally {
+    // setWeights copies into its own variables; the decoded tensors are ours to free.
+    tf.dispose(Object.values(tensors))
+  }
 }

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import type { TrainEvent, TrainJobRequest, TrainOutcome } from '../../shared/train-request'
-import type { FromTrainer, ToTrainer } from './trainer-protocol'
+import type { FromTrainer, TaskEvent, TaskInput, TaskMessage, TaskOutput, ToTrainer, TrainerTaskName } from './trainer-protocol'
 
 /** A job the trainer process runs: its id at once, the outcome later. */
 export interface TrainingJob {
@@ -72,7 +72,8 @@ export function forkTrainerProcess(env: NodeJS.ProcessEnv = process.env): ChildP
  * a crash into a clear error, and escalates a cancel to a kill if the job does not stop in time.
  */
 export class TrainerHost {
-  private readonly jobs = new Map<string, { onEvent: (e: TrainEvent) => void; resolve: (o: never) => void; reject: (e: Error) => void }>()
+  /** Training jobs and tasks alike; the message's job id says which listener and result type it is. */
+  private readonly jobs = new Map<string, { onEvent: (e: never) => void; resolve: (o: never) => void; reject: (e: Error) => void }>()
   private readonly process: TrainerProcess
   private exit: { code: number | null; signal: string | null } | undefined
   private readonly exitListeners: ((code: number | null, signal: string | null) => void)[] = []
@@ -123,17 +124,17 @@ export class TrainerHost {
    * Runs a short engine task in the trainer process (see trainer-tasks.ts); it interleaves with a
    * running training job between batches.
    */
-  runTask<T>(task: string, input: unknown): Promise<T> {
-    return this.startTask<T>(task, input, () => undefined).result
+  runTask<K extends TrainerTaskName>(task: K, input: TaskInput<K>): Promise<TaskOutput<K>> {
+    return this.startTask(task, input, () => undefined).result
   }
 
   /** Starts a task that reports progress (as events) and can be cancelled with `cancel(jobId)`. */
-  startTask<T>(task: string, input: unknown, onEvent: (event: unknown) => void): { jobId: string; result: Promise<T> } {
+  startTask<K extends TrainerTaskName>(task: K, input: TaskInput<K>, onEvent: (event: TaskEvent<K>) => void): { jobId: string; result: Promise<TaskOutput<K>> } {
     const jobId = randomUUID()
-    const result = new Promise<T>((resolve, reject) => {
+    const result = new Promise<TaskOutput<K>>((resolve, reject) => {
       if (this.exit) return reject(new TrainerCrashedError(this.exit.code, this.exit.signal))
-      this.jobs.set(jobId, { onEvent: onEvent as (e: TrainEvent) => void, resolve: resolve as (value: never) => void, reject })
-      this.send({ type: 'task', jobId, task, input })
+      this.jobs.set(jobId, { onEvent, resolve: resolve as (value: never) => void, reject })
+      this.send({ type: 'task', jobId, task, input } as TaskMessage)
     })
     return { jobId, result }
   }
@@ -166,7 +167,7 @@ export class TrainerHost {
     if (message.type === 'ready') return
     const job = this.jobs.get(message.jobId)
     if (!job) return
-    if (message.type === 'event') job.onEvent(message.event)
+    if (message.type === 'event') job.onEvent(message.event as never)
     else if (message.type === 'done' || message.type === 'result') {
       this.jobs.delete(message.jobId)
       job.resolve((message.type === 'done' ? message.outcome : message.value) as never)

@@ -2,8 +2,8 @@ import { hostname } from 'node:os'
 import { isPlannedRunRequest, type TrainEvent, type TrainOutcome } from '../../shared/train-request'
 import { runPlanned } from '../train/run-planned'
 import { runTraining } from '../train/run-training'
-import type { FromTrainer, MessagePort, ToTrainer } from './trainer-protocol'
-import { TRAINER_TASKS } from './trainer-tasks'
+import type { FromTrainer, MessagePort, TaskEvent, ToTrainer, TrainerTaskName } from './trainer-protocol'
+import { isTrainerTask, runTrainerTask, TRAINER_TASKS } from './trainer-tasks'
 
 /** How a run that this process trains records where it ran (replacing a previous Slurm attempt's). */
 const LOCAL_EXECUTOR = { executor: 'local', node: hostname(), slurmJobId: undefined }
@@ -47,13 +47,12 @@ export function serveTrainer(port: MessagePort<ToTrainer, FromTrainer>, onShutdo
       case 'task': {
         // Not subject to the one-job rule: a task interleaves with training between batches.
         const { jobId } = message
-        const handler = TRAINER_TASKS[message.task]
         const fail = (e: Error): void => port.postMessage({ type: 'failed', jobId, error: { name: e.name, message: e.message } })
-        if (!handler) return fail(new Error(`the trainer has no task '${message.task}'; known tasks: ${Object.keys(TRAINER_TASKS).join(', ')}`))
+        if (!isTrainerTask(message.task)) return fail(new Error(`the trainer has no task '${String(message.task)}'; known tasks: ${Object.keys(TRAINER_TASKS).join(', ')}`))
         const abort = new AbortController()
         tasks.set(jobId, abort)
-        const emit = (event: unknown): void => port.postMessage({ type: 'event', jobId, event: event as TrainEvent })
-        handler(message.input as never, { emit, signal: abort.signal })
+        const emit = (event: TaskEvent<TrainerTaskName>): void => port.postMessage({ type: 'event', jobId, event })
+        runTrainerTask(message.task, message.input, { emit, signal: abort.signal })
           .then(
             (value) => port.postMessage({ type: 'result', jobId, value }),
             (error: unknown) => fail(error instanceof Error ? error : new Error(String(error)))

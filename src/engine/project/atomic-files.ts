@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises'
+import { mkdir, open, rename, rm } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /** A sibling temp path: same folder, so the final rename never crosses file systems. */
@@ -30,14 +30,43 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 }
 
 /**
- * Replaces a whole folder atomically enough for checkpoints: fill a temp sibling folder, then swap
- * it in with renames. If the process dies between the renames, the old copy survives as `<dir>.old`.
+ * Flushes a folder's entries (new names, renames) to disk. Where a folder cannot be opened for that
+ * (Windows), the rename is as durable as the platform makes it: nothing to do.
+ */
+async function syncDir(dir: string): Promise<void> {
+  let handle
+  try {
+    handle = await open(dir, 'r')
+    await handle.sync()
+  } catch {
+    // EISDIR/EPERM on platforms without directory fsync.
+  } finally {
+    await handle?.close()
+  }
+}
+
+/** Flushes a written file's bytes to disk (before the folder holding it is renamed into place). */
+export async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Replaces a whole folder atomically enough for checkpoints: fill a temp sibling folder (its files
+ * written with {@link writeInto}, which syncs them), sync it, then swap it in with renames and sync the
+ * parent — so after a crash or power loss the folder is the old one or the complete new one, never new
+ * names over unwritten bytes. If the process dies between the renames, the old copy survives as `<dir>.old`.
  */
 export async function replaceDirAtomic(dir: string, fill: (tempDir: string) => Promise<void>): Promise<void> {
   const temp = tempSibling(dir)
   await mkdir(temp, { recursive: true })
   try {
     await fill(temp)
+    await syncDir(temp)
   } catch (error) {
     await rm(temp, { recursive: true, force: true })
     throw error
@@ -48,6 +77,7 @@ export async function replaceDirAtomic(dir: string, fill: (tempDir: string) => P
     if (error.code !== 'ENOENT') throw error
   })
   await rename(temp, dir)
+  await syncDir(dirname(dir))
   await rm(old, { recursive: true, force: true })
 }
 
@@ -56,7 +86,13 @@ export async function writeJsonAtomic(path: string, value: unknown): Promise<voi
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`)
 }
 
-/** Plain (non-atomic) write for files inside a folder that replaceDirAtomic will swap in. */
+/** Writes and syncs a file inside a folder that replaceDirAtomic will swap in (atomic as part of that folder). */
 export async function writeInto(dir: string, name: string, data: string | Uint8Array): Promise<void> {
-  await writeFile(join(dir, name), data)
+  const handle = await open(join(dir, name), 'w')
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }

@@ -51,6 +51,9 @@ export interface HeldLock {
   release(): Promise<boolean>
 }
 
+/** How long a lock elsewhere may go without a heartbeat before it counts as abandoned (ms). */
+const DEFAULT_STALE_MS = 120_000
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function readOwner(path: string): Promise<LockOwner | undefined> {
@@ -109,7 +112,11 @@ async function breakStale(path: string, judged: { ino: number; token: string | u
   await unlink(aside).catch(() => undefined)
 }
 
-/** Whether the existing lock at `path` was left by a holder that is gone. */
+/**
+ * Whether the existing lock at `path` was left by a holder that is gone. On this host the pid answers
+ * for sure: a live holder is never judged stale, even when its heartbeat is late (a training process
+ * whose event loop was busy for a while must not lose its run). Elsewhere only the heartbeat can.
+ */
 async function staleness(path: string, staleMs: number): Promise<{ stale: boolean; ino: number; owner: LockOwner | undefined } | undefined> {
   let info
   try {
@@ -119,39 +126,52 @@ async function staleness(path: string, staleMs: number): Promise<{ stale: boolea
     throw error
   }
   const owner = await readOwner(path)
-  // Same machine: the pid answers for sure. Elsewhere only the heartbeat can.
-  const deadHere = owner !== undefined && owner.host === hostname() && !isProcessAlive(owner.pid)
-  const silent = Date.now() - info.mtimeMs > staleMs
-  return { stale: deadHere || silent, ino: info.ino, owner }
+  const here = owner !== undefined && owner.host === hostname() && Number.isInteger(owner.pid)
+  const stale = here ? !isProcessAlive(owner.pid) : Date.now() - info.mtimeMs > staleMs
+  return { stale, ino: info.ino, owner }
+}
+
+/** "sweep by pid 123 on node7 since 2025-…": who holds a lock, for messages. */
+export function describeLockOwner(owner: LockOwner | undefined): string {
+  return owner ? `${owner.purpose} by pid ${owner.pid} on ${owner.host} since ${owner.acquiredAt}` : 'an unknown holder'
 }
 
 /**
- * Acquires an exclusive lock file, waiting (with jittered polling) while another live holder has it.
- * Works across processes and machines sharing a filesystem. The holder keeps the file's mtime fresh,
- * so a holder that died is recognised (dead pid on this host, or a silent file elsewhere) and its
- * lock broken. Always release in a finally, or use {@link withLock}.
- * @throws LockTimeoutError when `timeoutMs` passes first
+ * Who holds the lock at `path` right now, if a live holder does (a lock left by a dead one counts as
+ * free: the next acquirer breaks it). Only a look: nothing is taken or broken.
  */
-export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
-  const timeoutMs = options.timeoutMs ?? 60_000
-  const staleMs = options.staleMs ?? 120_000
-  const pollMs = options.pollMs ?? 50
+export async function lockHolder(path: string, options: Pick<LockOptions, 'staleMs'> = {}): Promise<LockOwner | undefined> {
+  const existing = await staleness(path, options.staleMs ?? DEFAULT_STALE_MS)
+  if (!existing || existing.stale) return undefined
+  return existing.owner ?? { token: '', host: 'unknown', pid: 0, acquiredAt: 'unknown', purpose: 'an unreadable lock file' }
+}
+
+/** The outcome of one attempt: the lock, or who holds it. */
+export type LockAttempt = { lock: HeldLock; holder?: undefined } | { lock?: undefined; holder: LockOwner | undefined }
+
+/**
+ * One attempt at the lock, without waiting: a lock left by a dead holder is broken and taken; a live
+ * holder's lock is left alone and its owner returned. {@link acquireLock} is this attempt in a loop.
+ */
+export async function tryAcquireLock(path: string, options: LockOptions = {}): Promise<LockAttempt> {
+  const staleMs = options.staleMs ?? DEFAULT_STALE_MS
   const owner: LockOwner = { token: randomBytes(8).toString('hex'), host: hostname(), pid: process.pid, acquiredAt: '', purpose: options.purpose ?? 'project update' }
-  const deadline = Date.now() + timeoutMs
   for (;;) {
     owner.acquiredAt = new Date().toISOString()
-    if (await tryCreate(path, owner)) break
+    if (await tryCreate(path, owner)) return { lock: holdLock(path, owner, staleMs) }
     const existing = await staleness(path, staleMs)
     if (existing?.stale) {
       await breakStale(path, { ino: existing.ino, token: existing.owner?.token })
       continue
     }
-    if (Date.now() > deadline) {
-      const who = existing?.owner ? `${existing.owner.purpose} by pid ${existing.owner.pid} on ${existing.owner.host} since ${existing.owner.acquiredAt}` : 'an unknown holder'
-      throw new LockTimeoutError(`${path}: still locked after ${Math.round(timeoutMs / 1000)} s (${who}); if that process is gone, delete the file`)
-    }
-    await sleep(pollMs * (0.5 + Math.random()))
+    // Gone between the failed create and the look: try again at once.
+    if (!existing) continue
+    return { holder: existing.owner }
   }
+}
+
+/** Keeps a freshly created lock's mtime fresh until it is released. */
+function holdLock(path: string, owner: LockOwner, staleMs: number): HeldLock {
   let lost = false
   const heartbeat = setInterval(() => {
     void readOwner(path).then(async (current) => {
@@ -170,6 +190,27 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       await unlink(path).catch(() => undefined)
       return true
     }
+  }
+}
+
+/**
+ * Acquires an exclusive lock file, waiting (with jittered polling) while another live holder has it.
+ * Works across processes and machines sharing a filesystem. The holder keeps the file's mtime fresh,
+ * so a holder that died is recognised (dead pid on this host, or a silent file elsewhere) and its
+ * lock broken. Always release in a finally, or use {@link withLock}.
+ * @throws LockTimeoutError when `timeoutMs` passes first
+ */
+export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
+  const timeoutMs = options.timeoutMs ?? 60_000
+  const pollMs = options.pollMs ?? 50
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const attempt = await tryAcquireLock(path, options)
+    if (attempt.lock) return attempt.lock
+    if (Date.now() > deadline) {
+      throw new LockTimeoutError(`${path}: still locked after ${Math.round(timeoutMs / 1000)} s (${describeLockOwner(attempt.holder)}); if that process is gone, delete the file`)
+    }
+    await sleep(pollMs * (0.5 + Math.random()))
   }
 }
 

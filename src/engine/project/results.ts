@@ -14,6 +14,8 @@ export interface ReportRow {
   epochs: number
   testAcc: number | null
   seconds: number
+  /** Why the run failed or was stopped; for an `unreadable` run, what is wrong with its run.json. */
+  error: string | null
 }
 
 /** One row per run, in the project's order. */
@@ -29,7 +31,8 @@ export function reportRows(runs: RunRecord[]): ReportRow[] {
     bestValAcc: r.bestValAcc,
     epochs: r.epochs,
     testAcc: r.testAcc,
-    seconds: Math.round(r.seconds * 10) / 10
+    seconds: Math.round(r.seconds * 10) / 10,
+    error: r.error ?? null
   }))
 }
 

@@ -1,5 +1,5 @@
 import type { RunRecord } from '../../shared/project'
-import type { TrainConfig } from '../../shared/train-config'
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../shared/train-config'
 import type { TrainOutcome } from '../../shared/train-request'
 
 /** What identifies a run; everything else starts blank. */
@@ -42,5 +42,18 @@ export function outcomeOf(record: RunRecord, checkpoint: string): TrainOutcome {
     device: record.device ?? 'unknown',
     checkpoint,
     notes: record.notes
+  }
+}
+
+/**
+ * How lists show a run whose run.json cannot be read: status `unreadable`, the reason in `error`
+ * (naming the file), the folder name as id and label; nothing else is known, so nothing else is
+ * claimed (default config, no groups). Never written back: the damaged file stays for the user.
+ */
+export function unreadableRun(id: string, reason: string, modified: Date): RunRecord {
+  return {
+    ...newRunRecord({ id, name: `${id} (run.json unreadable)`, kind: 'base', variant: null, n: null, sourceRunId: null, from: null, to: '', experimentId: null, dataset: '', classes: [] }, { ...DEFAULT_TRAIN_CONFIG }, modified),
+    status: 'unreadable',
+    error: reason
   }
 }

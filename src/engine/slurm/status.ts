@@ -29,6 +29,7 @@ export function mergeRunState(
   schedulerAvailable = true
 ): { state: SweepRunState; detail: string | null } {
   if (run.status === 'done') return { state: 'done', detail: null }
+  if (run.status === 'unreadable') return { state: 'unreadable', detail: run.error }
   if (task && isActiveState(task.state)) {
     if (task.state === 'PENDING' || task.state.startsWith('REQUEUE')) return { state: 'queued', detail: task.reason ? `pending: ${task.reason}` : 'pending' }
     return { state: 'running', detail: task.state === 'RUNNING' ? null : task.state.toLowerCase() }
@@ -92,7 +93,8 @@ export async function readProjectStatus(projectDir: string, run: SlurmRunner = r
       detail,
       runStatus: record.status,
       epochs: record.epochs,
-      totalEpochs: record.config.epochs,
+      // An unreadable run.json says nothing about epochs (its config is a stand-in).
+      totalEpochs: record.status === 'unreadable' ? 0 : record.config.epochs,
       progress: progressOf(metrics, record.config.epochs, record.status === 'done'),
       bestValAcc: record.bestValAcc,
       jobId: job?.jobId ?? null,
@@ -102,7 +104,7 @@ export async function readProjectStatus(projectDir: string, run: SlurmRunner = r
       submissionId: job?.submissionId ?? null
     })
   }
-  const counts = { planned: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0, cancelled: 0 } satisfies Record<SweepRunState, number>
+  const counts = { planned: 0, queued: 0, running: 0, done: 0, failed: 0, interrupted: 0, cancelled: 0, unreadable: 0 } satisfies Record<SweepRunState, number>
   for (const row of rows) counts[row.state]++
   return { projectDir, rows, counts, schedulerAvailable: scheduler.available, note: scheduler.note }
 }

@@ -1,8 +1,10 @@
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import { basename, join, resolve } from 'node:path'
+import { escapeControlCharacters } from '../../shared/plain-text'
 import type { RunRecord } from '../../shared/project'
-import { withProjectLock } from '../project/project-lock'
+import { describeLockOwner, withProjectLock } from '../project/project-lock'
 import { readProject, readRun } from '../project/project-store'
+import { runLockHolder } from '../project/run-lock'
 import { planProject } from '../train/sweep'
 import type { CliLauncher } from './launcher'
 import { queryScheduler } from './query-scheduler'
@@ -33,6 +35,13 @@ export interface SubmitResult {
   done: string[]
   /** Runs still queued or running from an earlier submission: not submitted again. */
   active: { runId: string; jobId: string; state: string }[]
+  /**
+   * Runs not submitted, with the reason: another live process trains them outside this submission (a
+   * local sweep, the app, a task of a forgotten job: their run lock is held), or trains the base a
+   * transfer waits for (Slurm cannot wait for a process it does not run), or their run.json cannot be
+   * read. `resume --executor slurm` submits them once that has changed.
+   */
+  leftAlone: { runId: string; reason: string }[]
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -86,13 +95,15 @@ function planArrays(pending: RunRecord[], activeJobOf: Map<string, string>, dir:
  * plans the runs into the project (as a local sweep does), writes the submission's scripts and run
  * lists into `slurm/<id>/`, then submits the base runs as one job array and the transfers as another
  * that waits for it. Works as first submission and as `resume` alike. Holds the project lock, so two
- * submitters never send the same run twice.
+ * submitters never send the same run twice. Runs that another process is training here or elsewhere
+ * (their run lock is held) are left alone, and so are transfers whose base such a process trains, and
+ * runs whose run.json cannot be read (see SubmitResult.leftAlone).
  * @throws SlurmCommandError when Slurm cannot be asked what is queued, or sbatch refuses (the record
  *   then says which arrays got a job id)
  */
 export async function submitProject(projectDir: string, options: SubmitOptions): Promise<SubmitResult> {
   const dir = resolve(projectDir)
-  if (/\s/.test(dir)) throw new Error(`${dir}: Slurm's #SBATCH lines cannot hold a path with spaces; move the project`)
+  if (/[\s\p{Cc}]/u.test(dir)) throw new Error(`${escapeControlCharacters(dir)}: Slurm's #SBATCH lines cannot hold a path with spaces or control characters; move the project`)
   const run = options.run ?? runSlurmCommand
   const slurm = validateSlurmOptions(options.slurm)
   // Before anything is written: on a machine without Slurm, say so instead of leaving scripts behind.
@@ -109,18 +120,31 @@ export async function submitProject(projectDir: string, options: SubmitOptions):
     const done: string[] = []
     const active: SubmitResult['active'] = []
     const activeJobOf = new Map<string, string>()
+    const leftAlone: SubmitResult['leftAlone'] = []
     const pending: RunRecord[] = []
     for (const planned of order) {
-      const record = await readRun(dir, planned.id)
+      let record: RunRecord
+      try {
+        record = await readRun(dir, planned.id)
+      } catch (error) {
+        leftAlone.push({ runId: planned.id, reason: (error as Error).message })
+        continue
+      }
       const job = latest.get(record.id)
       const task = job ? scheduler.tasks.get(job.jobId) : undefined
       if (record.status === 'done') done.push(record.id)
       else if (job && task && isActiveState(task.state)) {
         active.push({ runId: record.id, jobId: job.jobId, state: task.state })
         activeJobOf.set(record.id, job.jobId)
-      } else pending.push(record)
+      } else {
+        const holder = await runLockHolder(dir, record.id)
+        const source = record.sourceRunId ? leftAlone.find((e) => e.runId === record.sourceRunId) : undefined
+        if (holder) leftAlone.push({ runId: record.id, reason: `being trained by another process (${describeLockOwner(holder)})` })
+        else if (source) leftAlone.push({ runId: record.id, reason: `its base ${source.runId} is not submitted: ${source.reason}` })
+        else pending.push(record)
+      }
     }
-    if (pending.length === 0) return { submission: null, done, active }
+    if (pending.length === 0) return { submission: null, done, active, leftAlone }
 
     const id = await nextSubmissionId(dir)
     const folder = submissionDir(dir, id)
@@ -159,7 +183,7 @@ export async function submitProject(projectDir: string, options: SubmitOptions):
       jobIds.set(array.name, entry.jobId)
       await writeSubmission(dir, record)
     }
-    return { submission: record, done, active }
+    return { submission: record, done, active, leftAlone }
   }, { purpose: 'slurm submission' })
 }
 

@@ -2,20 +2,41 @@ import { join } from 'node:path'
 import type { TrainEvent, TrainOutcome } from '../../shared/train-request'
 import { readRun, runDir } from '../project/project-store'
 import { outcomeOf } from '../project/run-record'
+import { withRunLock } from '../project/run-lock'
 import { executeRun } from './execute-run'
+
+/** What runPlanned may add: fields for run.json (a Slurm task records its executor, job and node). */
+export interface RunPlannedOptions {
+  annotate?: Record<string, unknown>
+}
 
 /**
  * Runs (or resumes) one planned run of a project, in its own folder only — the unit of work for a
  * local sweep, a Slurm array task and the UI alike. A run already done is returned as it is.
- * `options.annotate` adds fields to run.json (a Slurm task records its executor, job and node).
+ * Every path that trains a project's run comes through here, and here the run's lock is taken: a run
+ * that another live process trains is refused with a RunBusyError (nothing is written).
+ * @throws RunBusyError when another process holds the run
  */
 export async function runPlanned(
   projectDir: string,
   runId: string,
   emit: (event: TrainEvent) => void,
   signal?: AbortSignal,
-  options: { annotate?: Record<string, unknown> } = {}
+  options: RunPlannedOptions = {}
 ): Promise<TrainOutcome> {
+  await readRun(projectDir, runId) // a missing or unreadable run.json is an error naming the file, before any lock file is made
+  return withRunLock(projectDir, runId, () => runPlannedHoldingLock(projectDir, runId, emit, signal, options))
+}
+
+/** {@link runPlanned} for a caller that already holds the run's lock (see withRunLock). */
+export async function runPlannedHoldingLock(
+  projectDir: string,
+  runId: string,
+  emit: (event: TrainEvent) => void,
+  signal?: AbortSignal,
+  options: RunPlannedOptions = {}
+): Promise<TrainOutcome> {
+  // Read under the lock: a process that held it before may just have finished the run.
   let record = await readRun(projectDir, runId)
   if (record.status !== 'done') {
     let sourceDir: string | undefined

@@ -5,7 +5,7 @@
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchServer } from '../../../src/engine/api/create-workbench-server'
-import type { WorkbenchClient } from '../../../src/renderer/src/api/rpc-client'
+import type { WorkbenchClient } from '../../../src/shared/rpc-client'
 import type { WorkbenchEvent } from '../../../src/shared/contract'
 import { ApiError } from '../../../src/shared/contract-errors'
 import { connectInMemory, createTestServer, recordEvents } from '../../api/workbench-harness'
@@ -38,11 +38,11 @@ describe('library API over the RPC client', () => {
     const { jobId } = await client.api.downloadDataset({ dataset: 'cifar10', url: http.url, md5: md5(archive) })
     const end = await recorder.waitFor((e: WorkbenchEvent) => e.type === 'library:job' && e.job.jobId === jobId && e.job.finishedAt !== null, 30_000)
     expect(end.type === 'library:job' && end.job.state).toBe('done')
-    // The same download as the contract's download:progress events: bytes counted up to the archive's size.
-    const progress = recorder.events.filter((e) => e.type === 'download:progress' && e.downloadId === jobId)
-    expect(progress.length).toBeGreaterThan(0)
-    expect(progress.at(-1)).toMatchObject({ state: 'done', dataset: 'cifar10' })
-    expect(progress.some((e) => e.type === 'download:progress' && e.state === 'downloading' && e.totalBytes === archive.length)).toBe(true)
+    // The job's progress as its library:job events: bytes counted up to the archive's size.
+    const progress = recorder.events.flatMap((e) => (e.type === 'library:job' && e.job.jobId === jobId ? [e.job] : []))
+    expect(progress.length).toBeGreaterThan(1)
+    expect(progress.at(-1)).toMatchObject({ state: 'done', kind: 'download', target: 'cifar10' })
+    expect(progress.some((job) => job.state === 'downloading' && job.unit === 'bytes' && job.total === archive.length)).toBe(true)
     await recorder.waitFor((e: WorkbenchEvent) => e.type === 'library:changed', 10_000)
     const listing = await client.api.listLibrary()
     expect(listing.dataDir).toBe(join(dir, 'data'))

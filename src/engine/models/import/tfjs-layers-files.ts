@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs'
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readFile, realpath, stat } from 'node:fs/promises'
+import { dirname, isAbsolute, relative, resolve } from 'node:path'
 import { PretrainedImportError } from './import-error'
 
 interface ModelJson {
@@ -14,11 +13,73 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uin
 
 /** Bytes a manifest entry occupies in its shard (quantized weights are stored at their quantized size). */
 function storedBytes(entry: tf.io.WeightsManifestEntry): number {
+  if (!Array.isArray(entry.shape) || !entry.shape.every((n) => Number.isInteger(n) && n >= 0)) throw new Error(`weight '${entry.name}' has shape ${JSON.stringify(entry.shape)}, not a list of sizes`)
   const count = entry.shape.reduce((a, b) => a * b, 1)
   const dtype = entry.quantization?.dtype ?? entry.dtype
   const bytes = DTYPE_BYTES[dtype]
   if (bytes === undefined) throw new Error(`weight '${entry.name}' has unsupported dtype ${dtype}`)
   return count * bytes
+}
+
+/** A weights group of model.json, its shard paths checked and resolved. */
+interface CheckedGroup {
+  files: string[]
+  weights: tf.io.WeightsManifestEntry[]
+}
+
+function inside(dir: string, path: string): boolean {
+  const rel = relative(dir, path)
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
+}
+
+/**
+ * Checks every shard of every weights group before a byte is read: its path stays inside the model's
+ * folder (no `..`, no absolute path, no link leading out), it is a file, and each group's shards
+ * together hold exactly the bytes its weights need. A model.json from elsewhere must not make the
+ * importer read (or report the size of) any other file.
+ * @throws PretrainedImportError naming model.json or the shard at fault
+ */
+async function checkShards(modelJsonPath: string, dir: string, weightsManifest: unknown[]): Promise<CheckedGroup[]> {
+  const realDir = await realpath(dir)
+  const groups: CheckedGroup[] = []
+  for (const [g, entry] of weightsManifest.entries()) {
+    const group = entry as { paths?: unknown; weights?: unknown }
+    if (typeof group !== 'object' || group === null || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new PretrainedImportError(modelJsonPath, `weightsManifest[${g}] lacks its paths or weights list`)
+    }
+    const files: string[] = []
+    let have = 0
+    for (const path of group.paths as unknown[]) {
+      if (typeof path !== 'string' || path === '' || path.includes('\0')) throw new PretrainedImportError(modelJsonPath, `weightsManifest[${g}].paths lists ${JSON.stringify(path)}, not a shard file name`)
+      const file = resolve(dir, path)
+      if (isAbsolute(path) || !inside(dir, file)) {
+        throw new PretrainedImportError(modelJsonPath, `weight shard path "${path}" leads outside the model's folder ${dir}; shards must sit beside model.json`)
+      }
+      const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new PretrainedImportError(file, `weight shard listed in ${modelJsonPath} is missing`)
+        throw new PretrainedImportError(file, `weight shard listed in ${modelJsonPath} cannot be read (${error.message})`)
+      })
+      if (!info.isFile()) throw new PretrainedImportError(file, `weight shard listed in ${modelJsonPath} is not a file`)
+      const real = await realpath(file)
+      if (!inside(realDir, real)) throw new PretrainedImportError(file, `weight shard listed in ${modelJsonPath} is a link to ${real}, outside the model's folder`)
+      files.push(file)
+      have += info.size
+    }
+    let need: number
+    try {
+      need = (group.weights as tf.io.WeightsManifestEntry[]).reduce((a, w) => a + storedBytes(w), 0)
+    } catch (error) {
+      throw new PretrainedImportError(modelJsonPath, (error as Error).message)
+    }
+    if (have !== need) {
+      throw new PretrainedImportError(
+        modelJsonPath,
+        `its weight shards (${(group.paths as string[]).join(', ')}) hold ${have} bytes, but the weights it lists need ${need}: a shard is truncated or belongs to another model`
+      )
+    }
+    groups.push({ files, weights: group.weights as tf.io.WeightsManifestEntry[] })
+  }
+  return groups
 }
 
 /**
@@ -40,23 +101,14 @@ export async function loadTfjsLayersFiles(modelJsonPath: string): Promise<tf.Lay
   if (!manifest.modelTopology || !Array.isArray(manifest.weightsManifest)) {
     throw new PretrainedImportError(modelJsonPath, 'has no modelTopology or weightsManifest: not a tfjs Layers model.json')
   }
-  const dir = dirname(modelJsonPath)
-  const weightSpecs = manifest.weightsManifest.flatMap((group) => group.weights)
-  const paths = manifest.weightsManifest.flatMap((group) => group.paths)
-  for (const path of paths) {
-    if (!existsSync(join(dir, path))) throw new PretrainedImportError(join(dir, path), `weight shard listed in ${modelJsonPath} is missing`)
-  }
-  const buffers = await Promise.all(paths.map((p) => readFile(join(dir, p))))
+  const dir = resolve(dirname(modelJsonPath))
+  const groups = await checkShards(modelJsonPath, dir, manifest.weightsManifest)
+  const weightSpecs = groups.flatMap((group) => group.weights)
+  // Only now, every path inside the folder and every size as the manifest says, are the shards read.
+  const buffers = await Promise.all(groups.flatMap((group) => group.files.map((file) => readFile(file))))
   const have = buffers.reduce((a, b) => a + b.byteLength, 0)
-  let need: number
-  try {
-    need = weightSpecs.reduce((a, w) => a + storedBytes(w), 0)
-  } catch (error) {
-    throw new PretrainedImportError(modelJsonPath, (error as Error).message)
-  }
-  if (have !== need) {
-    throw new PretrainedImportError(modelJsonPath, `its weight shards (${paths.join(', ')}) hold ${have} bytes, but the weights it lists need ${need}: a shard is truncated or belongs to another model`)
-  }
+  const need = weightSpecs.reduce((a, w) => a + storedBytes(w), 0)
+  if (have !== need) throw new PretrainedImportError(modelJsonPath, `its weight shards changed while being read (${have} bytes read, ${need} expected); try again`)
   const weightData = new Uint8Array(have)
   let offset = 0
   for (const buffer of buffers) {

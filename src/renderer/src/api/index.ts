@@ -1,4 +1,4 @@
-import { createWorkbenchClient, type WorkbenchClient } from './rpc-client'
+import { createWorkbenchClient, type WorkbenchClient } from '../../../shared/rpc-client'
 import { detectTransport } from './transport'
 
 let client: WorkbenchClient | undefined
@@ -9,4 +9,4 @@ export function useWorkbench(): WorkbenchClient {
   return client
 }
 
-export type { WorkbenchClient } from './rpc-client'
+export type { WorkbenchClient } from '../../../shared/rpc-client'

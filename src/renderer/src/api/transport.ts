@@ -3,7 +3,7 @@
  * the app runs in Electron, otherwise a WebSocket back to the `serve` host that served this page
  * (with the token from the page's URL). Nothing else in the renderer knows the difference.
  */
-import type { Transport } from './rpc-client'
+import type { Transport } from '../../../shared/rpc-client'
 
 /** What the preload exposes as `window.workbench` (src/preload/index.ts). */
 export interface WorkbenchBridge {

@@ -1,5 +1,5 @@
 /** Words and checks for the dataset library panel and its download and import rows (pure, testable). */
-import type { LibraryDataset, LibraryFailure, LibraryJob } from '../../../shared/contract'
+import type { LibraryDataset, LibraryFailure, LibraryJob } from '../../../shared/library'
 import { formatBytes, formatDuration } from './format'
 
 const FINAL_STATES = new Set(['done', 'failed', 'cancelled'])

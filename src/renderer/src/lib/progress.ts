@@ -1,11 +1,21 @@
 /** Progress of a run and of a sweep, from the figures the engine streams. */
 import type { RunProgress, SweepStatus } from '../../../shared/contract'
+import type { DataProgress } from '../../../shared/train-request'
 
 /** Fraction (0–1) of a run's batches done. */
 export function runFraction(progress: Pick<RunProgress, 'epoch' | 'epochs' | 'batch' | 'batchesPerEpoch'> | null | undefined): number {
   if (!progress || progress.epochs <= 0 || progress.batchesPerEpoch <= 0) return 0
   const done = (progress.epoch - 1) * progress.batchesPerEpoch + progress.batch
   return Math.min(1, Math.max(0, done / (progress.epochs * progress.batchesPerEpoch)))
+}
+
+/** The readers' steps in words. */
+const DATA_STEPS: Record<string, string> = { scan: 'scanning', read: 'reading', decode: 'decoding images' }
+
+/** Loading a run's data in a few words, e.g. "decoding images 1,200/5,000". */
+export function dataProgressText(progress: DataProgress): string {
+  const count = (n: number): string => n.toLocaleString('en-US')
+  return `${DATA_STEPS[progress.phase] ?? progress.phase} ${count(progress.done)}/${count(progress.total)}`
 }
 
 export interface SweepProgress {

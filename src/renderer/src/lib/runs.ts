@@ -5,7 +5,9 @@ import type { RunStatus as LiveRunStatus } from '../../../shared/contract'
 export type AnyRunStatus = StoredRunStatus | LiveRunStatus
 
 /** "base A", "AnB n=3 · A→B", or the run's own name. */
-export function runLabel(run: Pick<RunRecord, 'kind' | 'variant' | 'n' | 'from' | 'to' | 'name' | 'id'>): string {
+export function runLabel(run: Pick<RunRecord, 'kind' | 'variant' | 'n' | 'from' | 'to' | 'name' | 'id'> & { status?: AnyRunStatus }): string {
+  // Its run.json could not be read: only the folder name is known.
+  if (run.status === 'unreadable') return run.name ?? run.id
   if (run.kind === 'base') return `base ${run.to}`
   if (run.kind === 'transfer') return `${run.variant} n=${run.n} · ${run.from}→${run.to}`
   return run.name ?? run.id
@@ -29,7 +31,8 @@ export function statusText(status: AnyRunStatus): string {
     done: 'done',
     cancelled: 'cancelled',
     failed: 'failed',
-    interrupted: 'interrupted'
+    interrupted: 'interrupted',
+    unreadable: 'unreadable'
   }
   return words[status] ?? status
 }

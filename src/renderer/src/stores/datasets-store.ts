@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowReactive, shallowRef } from 'vue'
-import type { DatasetDetails, DatasetSummary, LibraryDataset, LibraryJob, LibraryListing } from '../../../shared/contract'
+import type { DatasetDetails, DatasetSummary } from '../../../shared/contract'
+import type { LibraryDataset, LibraryJob, LibraryListing } from '../../../shared/library'
 import { useWorkbench } from '../api'
 import { useWorkbenchEvent } from '../composables/use-workbench-event'
 import { useUiStore } from './ui-store'

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowReactive, watch } from 'vue'
 import type { RunProgress, RunSummary, SweepStatus } from '../../../shared/contract'
 import type { RunRecord } from '../../../shared/project'
+import type { DataProgress } from '../../../shared/train-request'
 import { useWorkbench } from '../api'
 import { useWorkbenchEvent } from '../composables/use-workbench-event'
 import { sweepProgress } from '../lib/progress'
@@ -26,6 +27,8 @@ export const useRunsStore = defineStore('runs', () => {
 
   const live = shallowReactive(new Map<string, RunSummary>())
   const progress = shallowReactive(new Map<string, RunProgress>())
+  /** How far a run has got loading its data, until its first batch. */
+  const dataProgress = shallowReactive(new Map<string, DataProgress>())
   const sweep = ref<SweepStatus>({ state: 'idle', index: 0, total: 0, currentRunId: null, message: '' })
   /** Series are plain objects (Chart.js reads them); a version per run tells Vue they changed. */
   const series = new Map<string, RunSeries>()
@@ -44,6 +47,7 @@ export const useRunsStore = defineStore('runs', () => {
       if (dir === before) return
       live.clear()
       progress.clear()
+      dataProgress.clear()
       series.clear()
       seriesVersion.clear()
     }
@@ -66,12 +70,18 @@ export const useRunsStore = defineStore('runs', () => {
       bump(event.run.runId)
     }
     if (event.run.progress && !progress.has(event.run.runId)) progress.set(event.run.runId, event.run.progress)
+    if (event.run.phase !== 'loading-data') dataProgress.delete(event.run.runId)
     if (ENDED.includes(event.run.status) && before?.status !== event.run.status) refreshProjectSoon()
     if (event.run.status === 'running' && !before) refreshProjectSoon()
+  })
+  useWorkbenchEvent('run:data-progress', (event) => {
+    const { type: _type, runId, ...figures } = event
+    dataProgress.set(runId, figures)
   })
   useWorkbenchEvent('run:progress', (event) => {
     const { type: _type, runId, ...figures } = event
     progress.set(runId, figures)
+    dataProgress.delete(runId)
     const s = series.get(runId)
     if (!s) return
     const x = figures.epoch - 1 + figures.batch / figures.batchesPerEpoch
@@ -189,5 +199,5 @@ export const useRunsStore = defineStore('runs', () => {
       ui.monitorRunId = runId
     })
 
-  return { live, progress, sweep, sweepFigures, activeRunId, load, loadSeries, seriesOf, statusOf, startSweep, cancelSweep, cancelRun, resumeRun }
+  return { live, progress, dataProgress, sweep, sweepFigures, activeRunId, load, loadSeries, seriesOf, statusOf, startSweep, cancelSweep, cancelRun, resumeRun }
 })

@@ -1,6 +1,10 @@
+/**
+ * The client side of the contract, transport-agnostic: the renderer runs it over the Electron bridge or
+ * a WebSocket (renderer/src/api/transport.ts), the tests over an in-memory channel or a WebSocket.
+ */
 import { createBirpc } from 'birpc'
-import type { WorkbenchApi, WorkbenchClientFunctions, WorkbenchEvent, WorkbenchEventType } from '../../../shared/contract'
-import { ApiError, isApiErrorData } from '../../../shared/contract-errors'
+import type { WorkbenchApi, WorkbenchClientFunctions, WorkbenchEvent, WorkbenchEventType } from './contract'
+import { ApiError, isApiErrorData } from './contract-errors'
 
 /** A message channel to the server, already (de)serialized: the Electron bridge or a WebSocket. */
 export interface Transport {
