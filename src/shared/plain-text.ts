@@ -6,7 +6,7 @@
  */
 
 // C0 controls, DEL, C1 controls, and the Unicode line and paragraph separators.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u // eslint-disable-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u
 const CONTROL_ALL = new RegExp(CONTROL.source, 'gu')
 
 /** `U+000A`: how a code point is named in messages. */

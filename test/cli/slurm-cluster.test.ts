@@ -3,17 +3,20 @@
  * arrays, a failing task and its cancelled dependents, resubmission of only what is not done, cancel
  * of a running task and its resumption. Skipped, saying why, where Slurm is not installed.
  */
+import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { cancelProject } from '../../src/engine/slurm/cancel'
+import { renderArrayScript, renderSubmitScript, type ArrayPlan, type ScriptContext } from '../../src/engine/slurm/sbatch-script'
 import type { ProjectStatus } from '../../src/engine/slurm/status'
 import type { SubmitResult } from '../../src/engine/slurm/submit'
 import { readMetrics } from '../../src/engine/project/metrics-log'
 import { listRuns } from '../../src/engine/project/project-store'
 import { clusterCli, slurmTaskLogs } from '../engine/slurm/helpers/cluster-cli'
+import { makeSweepProject } from '../engine/slurm/helpers/sweep-project'
 import { NODE_NAME, slurmSkipReason, startSlurmCluster, type SlurmCluster } from '../engine/slurm/helpers/slurm-cluster'
 
 const SKIP = slurmSkipReason()
@@ -39,6 +42,9 @@ async function settle(project: string, timeoutMs: number): Promise<ProjectStatus
   }
 }
 
+
+/** A name that once ended a comment line of the generated scripts and ran `touch pwned`. */
+const HOSTILE_NAME = 'lab study\ntouch pwned\n# '
 
 const TINY = ['--dataset', 'demo', '--group', 'A=0,1,2', '--group', 'B=3,4,5', '--width', '0.0625', '--train-per-class', '16', '--epochs', '1']
 
@@ -156,4 +162,37 @@ describe.skipIf(SKIP !== undefined)('sweeps on a real single-node Slurm', () => 
     expect(again.code, again.stderr).toBe(0)
     expect(again.stdout).toContain('no queued or running jobs')
   }, 300_000)
+
+  it('a hostile project name runs nothing: its scripts submitted with the real sbatch run no command from it, and the CLI refuses a project.json holding it', async () => {
+    const c = cluster as SlurmCluster
+    const work = await mkdtemp(join(tmpdir(), 'wb-slurm-inject-'))
+    const folder = join(work, 'slurm', '001')
+    await mkdir(join(folder, 'logs'), { recursive: true })
+    // Rendered directly (the engine now refuses such a name before rendering): the scripts themselves must hold.
+    const array: ArrayPlan = { name: 'base', phase: 'base', jobName: 'wb-inject-base', runIds: ['r0'], script: join(folder, 'base.sbatch'), runList: join(folder, 'base.runs'), logDir: join(folder, 'logs'), afterArrays: [], afterJobs: [] }
+    const context: ScriptContext = { projectDir: work, projectName: HOSTILE_NAME, submissionId: '001', options: { cpusPerTask: 1, time: '2' }, launcher: { cwd: work, argv: ['true'] } }
+    await writeFile(array.runList, 'r0\n')
+    await writeFile(array.script, renderArrayScript(array, context))
+    await writeFile(join(folder, 'submit.sh'), renderSubmitScript([array], context))
+    // submit.sh on the submitting machine (from the project folder), the batch script on the node.
+    const submitted = spawnSync('bash', [join(folder, 'submit.sh')], { cwd: work, env: { ...process.env, ...c.env }, encoding: 'utf8' })
+    expect(submitted.status, submitted.stderr).toBe(0)
+    const jobId = /^base: job (\d+) /.exec(submitted.stdout)?.[1] as string
+    expect(jobId).toMatch(/^\d+$/)
+    for (let i = 0; i < 240 && c.command('squeue', ['--noheader', '--jobs', jobId, '--format=%A']).stdout.trim() !== ''; i++) await new Promise((r) => setTimeout(r, 250))
+    expect(c.command('squeue', ['--noheader', '--jobs', jobId, '--format=%A']).stdout.trim()).toBe('')
+    const pwned = (await readdir(work, { recursive: true })).filter((f) => String(f).split('/').pop() === 'pwned')
+    expect(pwned).toEqual([])
+    expect((await readdir(join(folder, 'logs'))).length, 'the task ran and wrote its log').toBe(1)
+
+    // The CLI on a project (shared by a colleague) whose project.json carries the name: refused, nothing submitted.
+    const project = await makeSweepProject()
+    const manifest = JSON.parse(await readFile(join(project, 'project.json'), 'utf8')) as Record<string, unknown>
+    await writeFile(join(project, 'project.json'), JSON.stringify({ ...manifest, name: HOSTILE_NAME }))
+    const resume = await clusterCli(cluster, ['resume', '--project', project, '--executor', 'slurm'])
+    expect(resume.code).toBe(1)
+    expect(resume.stderr).toMatch(/project\.json: name "lab study\\ntouch pwned\\n# " holds a line break/)
+    expect(existsSync(join(project, 'slurm'))).toBe(false)
+    expect(c.command('squeue', ['--noheader', '--format=%A']).stdout.trim()).toBe('')
+  }, 240_000)
 })

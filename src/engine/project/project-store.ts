@@ -102,8 +102,13 @@ export async function readProject(dir: string): Promise<ProjectManifest> {
   return manifest as ProjectManifest
 }
 
-/** Writes `project.json` atomically. */
+/**
+ * Writes `project.json` atomically. A name with a control character (from a CLI flag, say) is refused
+ * here too, naming the field, so no writer leaves a manifest that readProject would refuse.
+ */
 export async function writeProject(dir: string, manifest: ProjectManifest): Promise<void> {
+  const names = namesProblem(manifest)
+  if (names) throw new ProjectError(join(dir, PROJECT_FILE), `${names}; nothing was written`)
   await writeJsonAtomic(join(dir, PROJECT_FILE), manifest)
 }
 

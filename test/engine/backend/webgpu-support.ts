@@ -15,12 +15,15 @@ const probe = await findWebGpuAdapter({ allowSoftware: true })
 /** The adapter's description, or undefined where there is none. */
 export const webGpuAdapter: string | undefined = probe.ok ? probe.adapter.description : undefined
 
-if (!probe.ok) console.log(`no Vulkan driver: webgpu tests skipped (${probe.problem.message})`)
+/** Why the tests skip, in the words the test names and the console line use. */
+const missing = probe.ok ? undefined : `${probe.problem.code === 'no-webgpu-adapter' ? 'no Vulkan driver' : 'no WebGPU'} (${probe.problem.message})`
+
+if (missing) console.log(`${missing.replace(' (', ': webgpu tests skipped (')}`)
 
 /** A describe that runs only where a WebGPU adapter exists, and says so in its name where not. */
 export function describeWebGpu(title: string, body: () => void): void {
   if (probe.ok) describe(`${title} [${probe.adapter.description}]`, body)
-  else describe.skip(`${title} — skipped: no Vulkan driver (${probe.problem.message})`, body)
+  else describe.skip(`${title} — skipped: ${missing}`, body)
 }
 
 /** Largest |a − b| over all elements. */

@@ -6,12 +6,13 @@
  */
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkProjectFolder, ProjectFolderError } from '../../../src/engine/project/project-folder'
-import { createProject, openOrCreateProject, PROJECT_FILE, ProjectError, readProject } from '../../../src/engine/project/project-store'
+import { createProject, openOrCreateProject, PROJECT_FILE, ProjectError, readProject, writeProject } from '../../../src/engine/project/project-store'
+import type { ProjectManifest } from '../../../src/shared/project'
 
 const HOSTILE_NAME = 'lab study\ntouch pwned\n# '
 
@@ -98,6 +99,10 @@ describe('names are one line of plain text', () => {
     const experiment = { id: 'e1', name: 'A→B', dataset: 'demo', groups: { A: ['cat', 'dog\rx'] }, bases: [], transfers: [], config: {} }
     await writeFile(file, JSON.stringify({ ...manifest, experiments: [experiment] }))
     await expect(readProject(folder)).rejects.toThrow(/experiments\[0\]\.groups\.A\[1\] "dog\\rx" holds a control character \(U\+000D/)
+    // No writer leaves such a manifest behind either (a CLI flag's group or class name, say).
+    const before = await readFile(file, 'utf8')
+    await expect(writeProject(folder, { ...manifest, experiments: [experiment] } as ProjectManifest)).rejects.toThrow(/experiments\[0\]\.groups\.A\[1\] "dog\\rx" holds a control character.*nothing was written/)
+    expect(await readFile(file, 'utf8')).toBe(before)
     expect(await readdir(folder)).toEqual([PROJECT_FILE])
   })
 })
