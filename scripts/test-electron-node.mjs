@@ -19,7 +19,8 @@ const ELECTRON_NODE_VERSION = '24.21.0'
 /**
  * Worker-thread training, the SIMD and wasm kernels, data loading (sharp included) and downloads, the
  * project store, the trainer process and kill-and-resume of the CLI: what depends on Node's workers, wasm,
- * fs, fetch and child processes rather than on tfjs's math. About 75 s on a 2-core machine.
+ * fs, fetch and child processes rather than on tfjs's math; and the WebGPU tests, since Dawn meets Node 24's own
+ * read-only `navigator` there. About 100 s on a 2-core machine.
  * (vitest takes these as substrings of test paths: the trailing slashes keep `data/` from matching `datasets-library`.)
  */
 const ELECTRON_NODE_SUITES = [
@@ -30,7 +31,8 @@ const ELECTRON_NODE_SUITES = [
   'test/engine/datasets-library/',
   'test/engine/project/',
   'test/engine/process/trainer-process.test.ts',
-  'test/cli/sweep-kill-resume.test.ts'
+  'test/cli/sweep-kill-resume.test.ts',
+  'test/engine/backend/webgpu-'
 ]
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
