@@ -26,7 +26,6 @@ interface Device {
 }
 interface Gpu {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<Adapter | null>
-  readonly wgslLanguageFeatures?: unknown
 }
 interface DawnModule {
   create(flags: string[]): Gpu
