@@ -160,8 +160,8 @@ function applyChecked<T extends object>(base: T, overrides: Record<string, unkno
  * Resolves a full configuration from the defaults and overrides, validating every override.
  * @throws ConfigError naming the key for an unknown key or a bad value.
  */
-export function resolveTrainConfig(overrides: Record<string, unknown> = {}, base: TrainConfig = DEFAULT_TRAIN_CONFIG): TrainConfig {
-  const { augment, ...rest } = overrides
+export function resolveTrainConfig(overrides: Partial<TrainConfig> | Record<string, unknown> = {}, base: TrainConfig = DEFAULT_TRAIN_CONFIG): TrainConfig {
+  const { augment, ...rest } = overrides as Record<string, unknown>
   const config = applyChecked(base, rest, { ...CHECKS, augment: () => undefined }, '')
   config.milestones = [...config.milestones]
   config.augment = { ...base.augment }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest'
 import { runCli, type CliResult } from '../helpers/run-cli'
 import { readMetrics } from '../../src/engine/project/metrics-log'
 import { readRun } from '../../src/engine/project/project-store'
-import { planProject } from '../../src/engine/train/sweep'
+import { writeProjectPlan } from '../../src/engine/train/sweep'
 import { makeSweepProject } from '../engine/slurm/helpers/sweep-project'
 
 /** Runs `cli run-one` as an array task would; `whileRunning` may signal it (SIGTERM, as Slurm does). */
@@ -26,7 +26,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
 describe('cli run-one (an array task)', () => {
   it('SIGTERM (time limit, preemption) leaves the run interrupted; the next task resumes it, every epoch once', async () => {
     const project = await makeSweepProject({ epochs: 6, trainPerClass: 48, batchSize: 16 })
-    const [base] = await planProject(project)
+    const [base] = await writeProjectPlan(project)
     const runId = (base as { id: string }).id
     const list = join(project, 'task.runs')
     await writeFile(list, `${runId}\n`)
@@ -63,7 +63,7 @@ describe('cli run-one (an array task)', () => {
 
   it('refuses a task id outside the run list, and a transfer whose base is not done', async () => {
     const project = await makeSweepProject()
-    const runs = await planProject(project)
+    const runs = await writeProjectPlan(project)
     const list = join(project, 'transfer.runs')
     const transfer = runs.find((r) => r.kind === 'transfer') as { id: string }
     await writeFile(list, `${transfer.id}\n`)

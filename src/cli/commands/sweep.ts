@@ -10,7 +10,7 @@ import { listRuns, openOrCreateProject, readRun, writeProject, writeRun } from '
 import { reportCsv, reportRows } from '../../engine/project/results'
 import { createRandom, shuffleInPlace } from '../../engine/random'
 import { validateExperiment } from '../../engine/train/plan-sweep'
-import { runProject } from '../../engine/train/sweep'
+import { sweepProject } from '../../engine/train/sweep'
 import { withProjectLock } from '../../engine/project/project-lock'
 import { validateSlurmOptions } from '../../engine/slurm/slurm-options'
 import { listFlag, numberFlag, UsageError } from '../args'
@@ -189,7 +189,7 @@ async function runAndReport(projectDir: string, json: boolean): Promise<number> 
   const progress = createSweepProgress()
   let exitCode = 0
   try {
-    await runProject(
+    await sweepProject(
       projectDir,
       (request, onEvent) => {
         const job = host.train(request, onEvent)

@@ -20,13 +20,12 @@ export function parseTrainArgs(argv: string[], now = new Date()): { request: Tra
   })
   if (!values.dataset) throw new UsageError('--dataset is required')
   applyBackendFlag(values.backend)
-  const overrides = configFromFlags(values)
-  // Validate here too, so a typo fails before a process starts.
-  const config = resolveTrainConfig(overrides as Record<string, unknown>)
+  // Resolved once, here: a typo fails before a process starts, and the trainer gets the full config.
+  const config = resolveTrainConfig(configFromFlags(values))
   const stamp = now.toISOString().replace(/[:.]/g, '-').slice(0, 19)
   const outDir = values.out ?? join('workbench-runs', `${stamp}-${config.arch}`)
   return {
-    request: { dataset: values.dataset, classes: listFlag(values.classes), config: overrides, outDir },
+    request: { dataset: values.dataset, classes: listFlag(values.classes), config, outDir },
     json: values.json ?? false
   }
 }

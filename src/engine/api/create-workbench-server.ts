@@ -8,6 +8,7 @@ import { resolveDataDir } from '../datasets-library/data-dir'
 import type { LibraryService } from './library-handlers'
 import { parseRequestArgs } from './request-schemas'
 import { FeatureJobs } from './feature-jobs'
+import { JobRegistry } from './jobs'
 import { ProjectSession } from './project-session'
 import { RunManager } from './run-manager'
 import type { SettingsStore } from './settings-store'
@@ -77,17 +78,19 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
       crashRunId = runs.active
     }
   })
+  // Long work of every kind (runs, sweeps, feature studies, library jobs): ids, cancel, progress events.
+  const jobs = new JobRegistry(broadcast, options.progressIntervalMs)
   // Runs started with no project open go to the scratch folder, laid out like a project's runs/.
   const runs: RunManager = new RunManager({
     supervisor,
     projectDir: () => project.current ?? options.runsDir,
     emit: broadcast,
-    progressIntervalMs: options.progressIntervalMs,
+    jobs,
     onActiveChange: () => emitEngineStatus()
   })
 
-  const project = new ProjectSession({ runs, settings: options.settings, emit: broadcast })
-  const features = new FeatureJobs(supervisor, broadcast, options.progressIntervalMs)
+  const project = new ProjectSession({ runs, jobs, settings: options.settings, emit: broadcast })
+  const features = new FeatureJobs(supervisor, jobs)
 
   function engineStatus(): EngineStatus {
     const crash = supervisor.lastCrash
@@ -131,7 +134,7 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
   let library: Promise<LibraryService> | undefined
   const getLibrary = (): Promise<LibraryService> =>
     (library ??= import('./library-handlers').then((m) =>
-      m.createLibraryService({ dataDir: () => resolveDataDir(options.dataDir), emit: broadcast, progressIntervalMs: options.progressIntervalMs })
+      m.createLibraryService({ dataDir: () => resolveDataDir(options.dataDir), emit: broadcast, jobs })
     ))
 
   const api: WorkbenchApi = {

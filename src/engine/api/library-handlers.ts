@@ -23,7 +23,7 @@ import { importDataset } from '../datasets-library/import-dataset'
 import { isCancellation, LibraryError, type LibraryFailureReason } from '../datasets-library/library-error'
 import { listLibrary } from '../datasets-library/library-listing'
 import { removeDataset } from '../datasets-library/remove-dataset'
-import { createProgressThrottle, type ProgressThrottle } from './progress-throttle'
+import { JobRegistry } from './jobs'
 
 /** Finished jobs kept for `listLibraryJobs` (a view opened later still sees how they ended). */
 const KEPT_FINISHED_JOBS = 20
@@ -33,6 +33,8 @@ export interface LibraryServiceOptions {
   dataDir: () => string
   emit: (event: WorkbenchEvent) => void
   progressIntervalMs?: number
+  /** The session's job registry (one of its own when omitted). */
+  jobs?: JobRegistry
   /** Passed to downloads (tests shorten them). */
   downloadTuning?: { retries?: number; retryDelayMs?: number; stallTimeoutMs?: number }
 }
@@ -49,16 +51,14 @@ export interface LibraryService {
   idle(): Promise<void>
 }
 
-interface RunningJob {
-  job: LibraryJob
-  controller: AbortController
-  throttle: ProgressThrottle<WorkbenchEvent>
-  finished: Promise<void>
-}
+/** The registry's kind for library jobs. */
+const KIND = 'library'
 
 /** Creates the library side of the API. Inputs arrive already validated by request-schemas.ts. */
 export function createLibraryService(options: LibraryServiceOptions): LibraryService {
-  const jobs = new Map<string, RunningJob>()
+  const registry = options.jobs ?? new JobRegistry(options.emit, options.progressIntervalMs)
+  /** Each job's state as the contract shows it, by id (the registry keeps its id, cancel and end). */
+  const jobs = new Map<string, LibraryJob>()
 
   const emitChanged = async (): Promise<void> => {
     try {
@@ -90,28 +90,25 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
       failure: null,
       manual: null
     }
-    const controller = new AbortController()
-    const throttle = createProgressThrottle<WorkbenchEvent>(options.emit, options.progressIntervalMs)
+    jobs.set(jobId, job)
     const snapshot = (): WorkbenchEvent => ({ type: 'library:job', job: structuredClone(job) })
-    throttle.always(snapshot())
-
-    const onProgress = (p: LibraryProgress): void => {
-      const stateChanged = p.state !== job.state
-      // Where the download resumed from stays a fact of the job through the later steps.
-      Object.assign(job, p, { resumedFromBytes: p.state === 'downloading' ? p.resumedFromBytes : job.resumedFromBytes })
-      // A new step must show at once; progress within a step may be coalesced.
-      if (stateChanged) throttle.always(snapshot())
-      else throttle.progress(snapshot())
-    }
-    const finished = work(controller.signal, onProgress).then(
-      async (dataset) => {
+    registry.start<LibraryProgress, LibraryDataset>(KIND, ({ signal, progress }) => work(signal, progress), {
+      id: jobId,
+      started: snapshot,
+      progress: (p) => {
+        const stateChanged = p.state !== job.state
+        // Where the download resumed from stays a fact of the job through the later steps.
+        Object.assign(job, p, { resumedFromBytes: p.state === 'downloading' ? p.resumedFromBytes : job.resumedFromBytes })
+        // A new step must show at once; progress within a step may be coalesced.
+        return { event: snapshot(), keep: stateChanged }
+      },
+      done: (dataset) => {
         Object.assign(job, { state: 'done', dataset, message: `${dataset.name} is in the library`, bytesPerSecond: null, etaSeconds: null })
         job.finishedAt = new Date().toISOString()
-        throttle.always(snapshot())
-        await emitChanged()
+        return snapshot()
       },
-      (error: unknown) => {
-        const cancelled = controller.signal.aborted && isCancellation(error)
+      isCancellation,
+      failed: (error, cancelled) => {
         const apiError = toLibraryApiError(error)
         Object.assign(job, {
           state: cancelled ? 'cancelled' : 'failed',
@@ -124,17 +121,20 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
         })
         job.finishedAt = new Date().toISOString()
         if (!(error instanceof LibraryError)) process.stderr.write(`workbench: ${kind} ${target} failed: ${(error as Error)?.stack ?? String(error)}\n`)
-        throttle.always(snapshot())
+        return snapshot()
+      },
+      ended: async () => {
+        if (job.state === 'done') await emitChanged()
+        registry.prune(KIND, KEPT_FINISHED_JOBS)
+        for (const id of jobs.keys()) if (!registry.get(id)) jobs.delete(id)
       }
-    )
-    jobs.set(jobId, { job, controller, throttle, finished })
-    void finished.then(() => forgetOldJobs(jobs))
+    })
     return { jobId }
   }
 
   /** The running job for the same kind and target, if any: one download of CIFAR-10 at a time. */
   const runningFor = (kind: LibraryJob['kind'], target: string): LibraryJob | undefined =>
-    [...jobs.values()].map((j) => j.job).find((j) => j.kind === kind && j.target === target && j.finishedAt === null)
+    [...jobs.values()].find((j) => j.kind === kind && j.target === target && j.finishedAt === null)
 
   return {
     listLibrary: () => wrap(() => listLibrary(options.dataDir())),
@@ -159,13 +159,12 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     },
 
     async cancelLibraryJob({ jobId }) {
-      const running = jobs.get(jobId)
-      if (!running) throw new ApiError('not-found', `no library job ${jobId}`)
-      running.controller.abort()
+      if (!jobs.has(jobId)) throw new ApiError('not-found', `no library job ${jobId}`)
+      registry.cancel(jobId)
     },
 
     async listLibraryJobs() {
-      return [...jobs.values()].map((j) => structuredClone(j.job)).reverse()
+      return [...jobs.values()].map((j) => structuredClone(j)).reverse()
     },
 
     async removeDataset(input) {
@@ -175,15 +174,9 @@ export function createLibraryService(options: LibraryServiceOptions): LibrarySer
     },
 
     async idle() {
-      await Promise.all([...jobs.values()].map((j) => j.finished))
+      await registry.idle(KIND)
     }
   }
-}
-
-/** Drops the oldest finished jobs beyond the kept number (Map keeps insertion order). */
-function forgetOldJobs(jobs: Map<string, RunningJob>): void {
-  const finished = [...jobs.values()].filter((j) => j.job.finishedAt !== null)
-  for (const old of finished.slice(0, Math.max(0, finished.length - KEPT_FINISHED_JOBS))) jobs.delete(old.job.jobId)
 }
 
 const API_CODES: Record<LibraryFailureReason, ApiErrorCode> = {

@@ -13,14 +13,17 @@ import { similarityMatrix, transferCurve, type TransferCurve } from '../project/
 import { runSlurmCommand, type SlurmRunner } from '../slurm/slurm-commands'
 import { readProjectStatus } from '../slurm/status'
 import { listSubmissions } from '../slurm/submissions'
-import { planExperiment, validateExperiment } from '../train/plan-sweep'
+import { planExperimentWithWarnings } from '../train/plan-sweep'
 import { describeRun } from '../train/execute-run'
-import { planProject, runProject } from '../train/sweep'
+import { writeProjectPlan, sweepProject } from '../train/sweep'
+import { JobRegistry } from './jobs'
 import type { RunManager } from './run-manager'
 import { addRecentProject, type SettingsStore } from './settings-store'
 
 export interface ProjectSessionOptions {
   runs: RunManager
+  /** The session's job registry (one of its own when omitted): a sweep is a job of it. */
+  jobs?: JobRegistry
   settings: SettingsStore
   emit: (event: WorkbenchEvent) => void
 }
@@ -33,9 +36,12 @@ export interface ProjectSessionOptions {
 export class ProjectSession {
   private dir: string | null = null
   private sweep: SweepStatus = { state: 'idle', index: 0, total: 0, currentRunId: null, message: '' }
-  private stopSweep = false
+  private sweepJobId: string | null = null
+  private readonly jobs: JobRegistry
 
-  constructor(private readonly options: ProjectSessionOptions) {}
+  constructor(private readonly options: ProjectSessionOptions) {
+    this.jobs = options.jobs ?? new JobRegistry(options.emit)
+  }
 
   /** The open project's folder, if any. */
   get current(): string | null {
@@ -90,8 +96,7 @@ export class ProjectSession {
 
   /** Plans an experiment without saving it: the runs it needs and warnings (for the designer). */
   plan(experiment: Experiment): ExperimentPlan {
-    const warnings = validateExperiment(experiment)
-    const runs = planExperiment(experiment)
+    const { runs, warnings } = planExperimentWithWarnings(experiment)
     return { warnings, runs: runs.map((r) => ({ id: r.id, kind: r.kind, variant: r.variant, n: r.n, from: r.from, to: r.to, epochs: r.config.epochs })) }
   }
 
@@ -110,7 +115,7 @@ export class ProjectSession {
       }
       await writeProject(dir, next)
     })
-    await planProject(dir)
+    await writeProjectPlan(dir)
     const view = await this.view(dir)
     this.emitChanged(view)
     return view
@@ -136,30 +141,44 @@ export class ProjectSession {
   startSweep(): SweepStatus {
     const dir = this.require()
     if (this.sweep.state === 'running') throw new ApiError('busy', 'a sweep is already running in this project')
-    this.stopSweep = false
-    this.setSweep({ state: 'running', index: 0, total: 0, currentRunId: null, message: 'planning' })
-    runProject(
-      dir,
-      async (request) => {
-        const run = await this.options.runs.resumeOrStart(request.projectDir, request.runId)
-        const end = await run.ended
-        if (end.outcome) return end.outcome
-        // A run another process took first comes back as 'busy': the sweep leaves it to that process.
-        const error = new Error(end.error?.message ?? `run ${end.runId} ${end.status}`)
-        if (end.error?.code === 'busy' && /being trained by another process/.test(end.error.message)) error.name = 'RunBusyError'
-        throw error
+    const status = (next: SweepStatus): { event: WorkbenchEvent; keep: true } => {
+      this.sweep = next
+      return { event: { type: 'sweep:status', status: next }, keep: true }
+    }
+    let signalOfSweep: AbortSignal | undefined
+    const stopped = (): boolean => signalOfSweep?.aborted ?? false
+    this.sweepJobId = this.jobs.start<SweepStatus, unknown>(
+      'sweep',
+      ({ signal, progress }) => {
+        signalOfSweep = signal
+        return sweepProject(
+          dir,
+          async (request) => {
+            const run = await this.options.runs.resumeOrStart(request.projectDir, request.runId)
+            const end = await run.ended
+            if (end.outcome) return end.outcome
+            // A run another process took first comes back as 'busy': the sweep leaves it to that process.
+            const error = new Error(end.error?.message ?? `run ${end.runId} ${end.status}`)
+            if (end.error?.code === 'busy' && /being trained by another process/.test(end.error.message)) error.name = 'RunBusyError'
+            throw error
+          },
+          (event) => {
+            if (event.type === 'run-start') progress({ ...this.sweep, index: event.index, total: event.total, currentRunId: event.run.id, message: `run ${event.index} of ${event.total}` })
+            // Runs another process trains (a CLI sweep, a Slurm task, another window) are left to it, and said so.
+            if (event.type === 'run-busy') progress({ ...this.sweep, message: `${describeRun(event.run)}: ${event.reason}` })
+            if (event.type === 'waiting') progress({ ...this.sweep, currentRunId: null, message: event.message })
+            if (event.type === 'run-end' || event.type === 'run-skipped' || event.type === 'run-busy') void this.get().then((view) => view && this.emitChanged(view))
+          },
+          () => signal.aborted
+        )
       },
-      (event) => {
-        if (event.type === 'run-start') this.setSweep({ ...this.sweep, index: event.index, total: event.total, currentRunId: event.run.id, message: `run ${event.index} of ${event.total}` })
-        // Runs another process trains (a CLI sweep, a Slurm task, another window) are left to it, and said so.
-        if (event.type === 'run-busy') this.setSweep({ ...this.sweep, message: `${describeRun(event.run)}: ${event.reason}` })
-        if (event.type === 'waiting') this.setSweep({ ...this.sweep, currentRunId: null, message: event.message })
-        if (event.type === 'run-end' || event.type === 'run-skipped' || event.type === 'run-busy') void this.get().then((view) => view && this.emitChanged(view))
-      },
-      () => this.stopSweep
-    ).then(
-      () => this.setSweep({ ...this.sweep, state: this.stopSweep ? 'cancelled' : 'done', currentRunId: null, message: this.stopSweep ? 'stopped; resume continues' : 'all runs done' }),
-      (error: unknown) => this.setSweep({ ...this.sweep, state: this.stopSweep ? 'cancelled' : 'failed', currentRunId: null, message: (error as Error).message })
+      {
+        started: () => status({ state: 'running', index: 0, total: 0, currentRunId: null, message: 'planning' }).event,
+        progress: status,
+        done: () => status({ ...this.sweep, state: stopped() ? 'cancelled' : 'done', currentRunId: null, message: stopped() ? 'stopped; resume continues' : 'all runs done' }).event,
+        failed: (error, cancelled) => status({ ...this.sweep, state: cancelled ? 'cancelled' : 'failed', currentRunId: null, message: (error as Error).message }).event,
+        ended: () => this.jobs.prune('sweep', 1)
+      }
     )
     return this.sweep
   }
@@ -167,7 +186,7 @@ export class ProjectSession {
   /** Stops the sweep after the current run's batch; the run stays resumable. */
   cancelSweep(): SweepStatus {
     if (this.sweep.state !== 'running') return this.sweep
-    this.stopSweep = true
+    if (this.sweepJobId) this.jobs.cancel(this.sweepJobId)
     if (this.sweep.currentRunId) this.options.runs.cancel(this.sweep.currentRunId)
     return this.sweep
   }
@@ -226,11 +245,6 @@ export class ProjectSession {
   private async view(dir: string): Promise<ProjectView> {
     const manifest = await readProject(dir)
     return { dir, manifest, runs: await listRuns(dir) }
-  }
-
-  private setSweep(status: SweepStatus): void {
-    this.sweep = status
-    this.options.emit({ type: 'sweep:status', status })
   }
 
   private emitChanged(project: ProjectView): void {

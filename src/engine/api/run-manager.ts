@@ -4,15 +4,16 @@ import { join } from 'node:path'
 import type { RunPhase, RunProgress, RunRef, RunSummary, StartRunInput, WorkbenchEvent } from '../../shared/contract'
 import { ApiError } from '../../shared/contract-errors'
 import type { MetricsRecord } from '../../shared/metrics'
+import { resolveTrainConfig } from '../../shared/train-config'
 import type { RunRecord as StoredRun } from '../../shared/project'
-import type { PlannedRunRequest, TrainEvent } from '../../shared/train-request'
+import type { PlannedRunRequest, TrainEvent, TrainOutcome } from '../../shared/train-request'
 import { METRICS_FILE, readRun, runDir, writeRun } from '../project/project-store'
 import { RunBusyError, runLockHolder } from '../project/run-lock'
 import { planSingleRun } from '../project/single-run'
 import { describeRun } from '../train/execute-run'
 import { parseDatasetId } from '../data/load-dataset'
 import { TrainerCrashedError, type TrainerHost } from '../process/trainer-host'
-import { createProgressThrottle, type ProgressThrottle } from './progress-throttle'
+import { JobRegistry } from './jobs'
 import { readMetrics } from '../project/metrics-log'
 import { toApiErrorData } from './to-api-error'
 import type { TrainerSupervisor } from './trainer-supervisor'
@@ -25,6 +26,8 @@ export interface RunManagerOptions {
   /** Called when the active run changes (engine:status). */
   onActiveChange?: () => void
   progressIntervalMs?: number
+  /** The session's job registry (one of its own when omitted): each run is a job with the run's id. */
+  jobs?: JobRegistry
   now?: () => Date
 }
 
@@ -36,7 +39,6 @@ interface RunRecord {
   /** Settles when the run has ended, however it ended. */
   ended: Promise<RunSummary>
   resolveEnded: (summary: RunSummary) => void
-  throttle: ProgressThrottle<WorkbenchEvent>
   /** Epochs the run was configured for (batch events do not carry it). */
   epochs: number
 }
@@ -59,8 +61,11 @@ async function markEnded(projectDir: string, runId: string, status: 'cancelled' 
 export class RunManager {
   private readonly runs = new Map<string, RunRecord>()
   private activeRunId: string | null = null
+  private readonly jobs: JobRegistry
 
-  constructor(private readonly options: RunManagerOptions) {}
+  constructor(private readonly options: RunManagerOptions) {
+    this.jobs = options.jobs ?? new JobRegistry(options.emit, options.progressIntervalMs)
+  }
 
   get active(): string | null {
     return this.activeRunId
@@ -73,7 +78,7 @@ export class RunManager {
    */
   async start(input: StartRunInput): Promise<RunRef> {
     // Check values now so a typo is a request error, not a run that fails a second later.
-    const planned = planSingleRun(input, (this.options.now ?? (() => new Date()))())
+    const planned = planSingleRun({ ...input, config: resolveTrainConfig(input.config) }, (this.options.now ?? (() => new Date()))())
     try {
       parseDatasetId(input.dataset)
     } catch (error) {
@@ -145,7 +150,6 @@ export class RunManager {
       summary,
       projectDir,
       jobId: null,
-      throttle: createProgressThrottle(this.options.emit, this.options.progressIntervalMs),
       epochs: planned.config.epochs,
       ended: new Promise<RunSummary>((resolve) => (ended = resolve)),
       resolveEnded: (s) => ended(s)
@@ -166,31 +170,40 @@ export class RunManager {
     }
     record.jobId = job.jobId
     supervisor.busy = true
+    // The run is a job under its own id: a cancel aborts the job's signal, which asks the trainer to stop.
+    this.jobs.start('run', ({ signal }) => {
+      signal.addEventListener('abort', () => supervisor.current?.cancel(job.jobId), { once: true })
+      return this.settle(record, job.outcome)
+    }, { id: runId })
     this.emitStatus(record)
     this.options.onActiveChange?.()
-    job.outcome.then(
-      (outcome) => {
-        this.finish(record, { status: outcome.status, outcome, message: outcome.status === 'done' ? 'finished' : 'cancelled' })
-      },
-      async (error: unknown) => {
-        const cancelling = record.summary.status === 'cancelling'
-        if (error instanceof TrainerCrashedError) {
-          // The dead trainer could not record how its run ended: say it in run.json (before anyone is
-          // told, so whoever reacts to the event reads the same) for later sessions and the CLI.
-          await markEnded(projectDir, runId, cancelling ? 'cancelled' : 'interrupted', error.message)
-          // Killed after ignoring a cancel: still the user's cancel. Otherwise a crash cut the run off.
-          this.finish(record, {
-            status: cancelling ? 'cancelled' : 'interrupted',
-            error: toApiErrorData(error),
-            message: cancelling ? 'cancelled (the trainer was stopped)' : 'interrupted: the trainer process stopped unexpectedly'
-          })
-        } else {
-          const data = toApiErrorData(error)
-          this.finish(record, { status: 'failed', error: data, message: data.message })
-        }
-      }
-    )
     return { runId, ended: record.ended }
+  }
+
+  /** Waits for the trainer's outcome and records how the run ended (never rejects). */
+  private async settle(record: RunRecord, outcome: Promise<TrainOutcome>): Promise<RunSummary> {
+    const { projectDir, summary: { runId } } = record
+    try {
+      const done = await outcome
+      this.finish(record, { status: done.status, outcome: done, message: done.status === 'done' ? 'finished' : 'cancelled' })
+    } catch (error) {
+      const cancelling = record.summary.status === 'cancelling'
+      if (error instanceof TrainerCrashedError) {
+        // The dead trainer could not record how its run ended: say it in run.json (before anyone is
+        // told, so whoever reacts to the event reads the same) for later sessions and the CLI.
+        await markEnded(projectDir, runId, cancelling ? 'cancelled' : 'interrupted', error.message)
+        // Killed after ignoring a cancel: still the user's cancel. Otherwise a crash cut the run off.
+        this.finish(record, {
+          status: cancelling ? 'cancelled' : 'interrupted',
+          error: toApiErrorData(error),
+          message: cancelling ? 'cancelled (the trainer was stopped)' : 'interrupted: the trainer process stopped unexpectedly'
+        })
+      } else {
+        const data = toApiErrorData(error)
+        this.finish(record, { status: 'failed', error: data, message: data.message })
+      }
+    }
+    return record.ended
   }
 
   private assertIdle(): void {
@@ -205,7 +218,7 @@ export class RunManager {
     if (record.summary.status !== 'running' || !record.jobId) return
     record.summary.status = 'cancelling'
     record.summary.message = 'stopping after the current batch'
-    this.options.supervisor.current?.cancel(record.jobId)
+    this.jobs.cancel(runId)
     this.emitStatus(record)
   }
 
@@ -239,8 +252,9 @@ export class RunManager {
   }
 
   private receive(record: RunRecord, event: TrainEvent): void {
-    const { summary, throttle } = record
+    const { summary } = record
     const runId = summary.runId
+    const send = (event: WorkbenchEvent, keep: boolean): void => this.jobs.report(runId, event, keep)
     switch (event.type) {
       case 'status':
         summary.phase = event.phase as RunPhase
@@ -250,8 +264,7 @@ export class RunManager {
         return
       case 'data-progress': {
         const dataEvent: WorkbenchEvent = { type: 'run:data-progress', runId, phase: event.phase, done: event.done, total: event.total }
-        if (event.done >= event.total) throttle.always(dataEvent)
-        else throttle.progress(dataEvent)
+        send(dataEvent, event.done >= event.total)
         return
       }
       case 'batch': {
@@ -270,15 +283,14 @@ export class RunManager {
         summary.progress = progress
         const progressEvent: WorkbenchEvent = { type: 'run:progress', runId, ...progress }
         // The epoch's last batch is the figure a chart keeps: never dropped.
-        if (m.batch === m.batchesPerEpoch) throttle.always(progressEvent)
-        else throttle.progress(progressEvent)
+        send(progressEvent, m.batch === m.batchesPerEpoch)
         return
       }
       case 'epoch':
         summary.epochsDone = event.metrics.epoch
         // last/ is written before the epoch event, so from here on the run can resume.
         summary.resumable = true
-        throttle.always({ type: 'run:epoch', runId, metrics: event.metrics })
+        send({ type: 'run:epoch', runId, metrics: event.metrics }, true)
         return
     }
   }
@@ -313,13 +325,12 @@ export class RunManager {
       this.activeRunId = null
       this.options.supervisor.busy = false
     }
-    this.emitStatus(record)
-    record.throttle.flush()
+    this.emitStatus(record) // a kept event: whatever progress was pending goes out before it
     this.options.onActiveChange?.()
     record.resolveEnded(structuredClone(summary))
   }
 
   private emitStatus(record: RunRecord): void {
-    record.throttle.always({ type: 'run:status', run: structuredClone(record.summary) })
+    this.jobs.report(record.summary.runId, { type: 'run:status', run: structuredClone(record.summary) })
   }
 }

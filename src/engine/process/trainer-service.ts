@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import { isPlannedRunRequest, type TrainEvent, type TrainOutcome } from '../../shared/train-request'
 import { runPlanned } from '../train/run-planned'
-import { runTraining } from '../train/run-training'
+import { trainStandaloneRun } from '../train/run-training'
 import type { FromTrainer, MessagePort, TaskEvent, ToTrainer, TrainerTaskName } from './trainer-protocol'
 import { isTrainerTask, runTrainerTask, TRAINER_TASKS } from './trainer-tasks'
 
@@ -32,7 +32,7 @@ export function serveTrainer(port: MessagePort<ToTrainer, FromTrainer>, onShutdo
         const emit = (event: TrainEvent): void => port.postMessage({ type: 'event', jobId: job.jobId, event })
         const run = isPlannedRunRequest(request)
           ? runPlanned(request.projectDir, request.runId, emit, job.abort.signal, { annotate: LOCAL_EXECUTOR })
-          : runTraining(request, emit, job.abort.signal)
+          : trainStandaloneRun(request, emit, job.abort.signal)
         run
           .then((outcome: TrainOutcome) => port.postMessage({ type: 'done', jobId: job.jobId, outcome }))
           .catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { RunRecord } from '../../shared/project'
-import { resolveTrainConfig, type TrainConfig } from '../../shared/train-config'
+import type { TrainConfig } from '../../shared/train-config'
 import { newRunRecord } from './run-record'
 
 /** What a single training run (outside any experiment) needs. */
@@ -8,17 +8,17 @@ export interface SingleRunInput {
   dataset: string
   /** Classes in label order; all classes of the dataset when omitted. */
   classes?: string[]
-  config?: Partial<TrainConfig>
+  /** The full configuration, already resolved where the request came in (not overrides). */
+  config: TrainConfig
   name?: string
 }
 
 /**
  * Plans one base run from scratch, to be written into a project (or the scratch folder) and run like
  * any planned run — so it can be resumed, listed and compared the same way.
- * @throws ConfigError for an unknown key or bad value in the config
  */
 export function planSingleRun(input: SingleRunInput, now = new Date()): RunRecord {
-  const config = resolveTrainConfig((input.config ?? {}) as Record<string, unknown>)
+  const { config } = input
   const id = `${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`
   return newRunRecord(
     {

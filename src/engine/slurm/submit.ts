@@ -5,7 +5,7 @@ import type { RunRecord } from '../../shared/project'
 import { describeLockOwner, withProjectLock } from '../project/project-lock'
 import { readProject, readRun } from '../project/project-store'
 import { runLockHolder } from '../project/run-lock'
-import { planProject } from '../train/sweep'
+import { writeProjectPlan } from '../train/sweep'
 import type { CliLauncher } from './launcher'
 import { queryScheduler } from './query-scheduler'
 import { isActiveState } from './scheduler-state'
@@ -111,7 +111,7 @@ export async function submitProject(projectDir: string, options: SubmitOptions):
   if (probe.code !== 0) throw new SlurmCommandError('sbatch', probe)
   return withProjectLock(dir, async () => {
     const manifest = await readProject(dir)
-    const order = await planProject(dir)
+    const order = await writeProjectPlan(dir)
     const submissions = await listSubmissions(dir)
     const latest = latestJobByRun(submissions)
     const scheduler = await queryScheduler(run, [...new Set([...latest.values()].map((j) => j.arrayJobId))], { history: false })

@@ -16,7 +16,7 @@ import { trainWorkerCount } from '../backend/worker-count'
 import type { TrainData } from '../data/train-data'
 import { createOptimizer, train } from './trainer'
 
-export interface ExecuteOptions {
+export interface TrainInFolderOptions {
   /** Folder of the source run (transfers): its `best/` weights are copied. */
   sourceDir?: string
   /** Continue from `last/` when the run was interrupted (the default). */
@@ -36,8 +36,10 @@ export interface ExecuteOptions {
  * metrics), then `best/`, then the metrics line. Whatever dies between them, resume can rebuild the rest.
  * A damaged checkpoint never stops a resume: it falls back to another one, or restarts from scratch,
  * and says which (a status event and run.json's `history`; see restoreProgress).
+ * Not an entry point: a project's run comes through runPlanned (which takes the run's lock), a run
+ * outside any project through trainStandaloneRun.
  */
-export async function executeRun(dir: string, planned: RunRecord, emit: (event: TrainEvent) => void, options: ExecuteOptions = {}): Promise<RunRecord> {
+export async function trainInFolder(dir: string, planned: RunRecord, emit: (event: TrainEvent) => void, options: TrainInFolderOptions = {}): Promise<RunRecord> {
   await mkdir(dir, { recursive: true })
   const backend = await selectBackend()
   const config = planned.config

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Experiment, RunRecord } from '../../shared/project'
-import { resolveTrainConfig } from '../../shared/train-config'
+import { resolveTrainConfig, type TrainConfig } from '../../shared/train-config'
 import { copiesFromTarget, TRANSFER_VARIANTS, type TransferVariant } from '../../shared/transfer'
 import { maxTransferDepth } from '../../shared/vgg'
 import { newRunRecord } from '../project/run-record'
@@ -18,10 +18,14 @@ function contentHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8)
 }
 
-/** Checks an experiment's groups and transfer jobs; returns warnings (e.g. overlapping groups). */
+/** Checks an experiment's config, groups and transfer jobs; returns warnings (e.g. overlapping groups). */
 export function validateExperiment(experiment: Experiment): string[] {
+  return planExperimentWithWarnings(experiment).warnings
+}
+
+/** {@link validateExperiment} with the experiment's config already resolved. */
+function checkExperiment(experiment: Experiment, config: TrainConfig): string[] {
   const warnings: string[] = []
-  const config = resolveTrainConfig(experiment.config as Record<string, unknown>)
   const maxN = maxTransferDepth(config.arch)
   for (const [name, classes] of Object.entries(experiment.groups)) {
     if (!GROUP_NAME.test(name)) throw new ExperimentError(`group '${name}': names start with a letter and use letters, digits and _ only`)
@@ -58,8 +62,17 @@ export function validateExperiment(experiment: Experiment): string[] {
  * yields it once. Bases come first in the returned order.
  */
 export function planExperiment(experiment: Experiment): RunRecord[] {
-  validateExperiment(experiment)
-  const config = resolveTrainConfig(experiment.config as Record<string, unknown>)
+  return planExperimentWithWarnings(experiment).runs
+}
+
+/**
+ * {@link planExperiment} and {@link validateExperiment} in one pass: the config is resolved and the
+ * experiment checked once (what the designer's plan request needs).
+ * @throws ExperimentError or ConfigError naming what is wrong
+ */
+export function planExperimentWithWarnings(experiment: Experiment): { runs: RunRecord[]; warnings: string[] } {
+  const config = resolveTrainConfig(experiment.config)
+  const warnings = checkExperiment(experiment, config)
   const common = { experimentId: experiment.id, dataset: experiment.dataset }
   const bases = new Map<string, RunRecord>()
   const baseFor = (group: string): RunRecord => {
@@ -88,5 +101,5 @@ export function planExperiment(experiment: Experiment): RunRecord[] {
       }
     }
   }
-  return [...bases.values(), ...transfers.values()]
+  return { runs: [...bases.values(), ...transfers.values()], warnings }
 }

@@ -3,7 +3,7 @@ import type { TrainEvent, TrainOutcome } from '../../shared/train-request'
 import { readRun, runDir } from '../project/project-store'
 import { outcomeOf } from '../project/run-record'
 import { withRunLock } from '../project/run-lock'
-import { executeRun } from './execute-run'
+import { trainInFolder } from './execute-run'
 
 /** What runPlanned may add: fields for run.json (a Slurm task records its executor, job and node). */
 export interface RunPlannedOptions {
@@ -46,7 +46,7 @@ export async function runPlannedHoldingLock(
       if (source.status !== 'done') throw new Error(`run ${runId}: its source run ${source.id} is ${source.status}, not done`)
       sourceDir = runDir(projectDir, source.id)
     }
-    record = await executeRun(runDir(projectDir, runId), record, emit, { sourceDir, signal, resume: true, annotate: options.annotate })
+    record = await trainInFolder(runDir(projectDir, runId), record, emit, { sourceDir, signal, resume: true, annotate: options.annotate })
   }
   return outcomeOf(record, join(runDir(projectDir, runId), 'best'))
 }

@@ -27,7 +27,7 @@ export type SweepEvent =
  * status `planned`; existing ones are left alone (same content → same id → planned once).
  * Returns all of the project's planned runs in plan order (bases first).
  */
-export async function planProject(projectDir: string): Promise<RunRecord[]> {
+export async function writeProjectPlan(projectDir: string): Promise<RunRecord[]> {
   const manifest = await readProject(projectDir)
   const planned = new Map<string, RunRecord>()
   for (const experiment of manifest.experiments) for (const run of planExperiment(experiment)) if (!planned.has(run.id)) planned.set(run.id, run)
@@ -38,8 +38,8 @@ export async function planProject(projectDir: string): Promise<RunRecord[]> {
   return ordered
 }
 
-/** Options of {@link runProject}. */
-export interface RunProjectOptions {
+/** Options of {@link sweepProject}. */
+export interface SweepProjectOptions {
   /** How often to look whether runs held by other processes were let go (ms). Default 1000. */
   pollMs?: number
 }
@@ -56,14 +56,14 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * nothing else is left it waits for those runs to be let go (`waiting`) and then takes up any that
  * did not end done (their holder died, or stopped them). Stops early when `shouldStop`.
  */
-export async function runProject(
+export async function sweepProject(
   projectDir: string,
   execute: PlannedRunExecutor,
   onEvent: (event: SweepEvent) => void,
   shouldStop: () => boolean = () => false,
-  options: RunProjectOptions = {}
+  options: SweepProjectOptions = {}
 ): Promise<RunRecord[]> {
-  const order = await planProject(projectDir)
+  const order = await writeProjectPlan(projectDir)
   let queue: RunRecord[] = []
   for (const run of order) {
     const current = await readRunOrSkip(projectDir, run, onEvent)

@@ -9,7 +9,7 @@ import { extractFeatures } from '../../../src/engine/features/extract'
 import { runFeatureStudy } from '../../../src/engine/features/study'
 import { loadCheckpoint } from '../../../src/engine/models/checkpoint'
 import { evaluate } from '../../../src/engine/train/evaluate'
-import { runTraining } from '../../../src/engine/train/run-training'
+import { trainStandaloneRun } from '../../../src/engine/train/run-training'
 import { imageBytes, imagesToTensor, normalizationOf } from '../../../src/engine/viz/image-input'
 import { loadRunSplit, type RunSplit } from '../../../src/engine/viz/run-split'
 import { VizService } from '../../../src/engine/viz/viz-service'
@@ -19,7 +19,7 @@ import { describeWebGpu, readAll, relativeError, watchGpuSyncReads, webGpuAdapte
 
 /**
  * Everything a user does with one run, on webgpu: train a tiny VGG11-BN on the demo data through the
- * engine's entry point (runTraining: data, model, trainer, checkpoints, run.json), load the
+ * engine's entry point (trainStandaloneRun: data, model, trainer, checkpoints, run.json), load the
  * checkpoint back, look inside it through the viz service, and extract features from it — with no
  * synchronous GPU read anywhere (on webgpu in Node those throw) and no tensor left behind.
  */
@@ -42,7 +42,7 @@ describeWebGpu('a tiny run on webgpu, end to end: train, reload, viz, features',
     expect(info.backend).toBe('webgpu')
     watch = watchGpuSyncReads()
     project = await mkdtemp(join(tmpdir(), 'wb-webgpu-'))
-    // runTraining writes its run where a project keeps run `train`, so the viz service finds it.
+    // trainStandaloneRun writes its run where a project keeps run `train`, so the viz service finds it.
     runFolder = join(project, 'runs', RUN)
   })
 
@@ -53,7 +53,7 @@ describeWebGpu('a tiny run on webgpu, end to end: train, reload, viz, features',
 
   it('trains one epoch: run.json records backend webgpu and the adapter; accuracies are numbers', async () => {
     const events: TrainEvent[] = []
-    outcome = await runTraining(
+    outcome = await trainStandaloneRun(
       {
         dataset: 'demo',
         classes: CLASSES,

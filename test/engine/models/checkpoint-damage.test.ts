@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { CheckpointError, loadCheckpoint, loadOptimizerInto, saveCheckpoint, type CheckpointMeta } from '../../../src/engine/models/checkpoint'
 import { readMetrics } from '../../../src/engine/project/metrics-log'
 import { readRun, runDir, writeRun } from '../../../src/engine/project/project-store'
-import { planProject } from '../../../src/engine/train/sweep'
+import { writeProjectPlan } from '../../../src/engine/train/sweep'
 import { runPlanned } from '../../../src/engine/train/run-planned'
 import type { RunRecord } from '../../../src/shared/project'
 import type { TrainEvent } from '../../../src/shared/train-request'
@@ -22,7 +22,7 @@ let template: { project: string; runId: string; lastAfterEpoch1: string }
 beforeAll(async () => {
   process.env.WORKBENCH_BACKEND = 'wasm'
   const project = await makeSweepProject({ epochs: 3, width: 0.0625, trainPerClass: 16, batchSize: 16 }, [1])
-  const base = (await planProject(project)).find((r) => r.kind === 'base') as RunRecord
+  const base = (await writeProjectPlan(project)).find((r) => r.kind === 'base') as RunRecord
   const dir = runDir(project, base.id)
   const lastAfterEpoch1 = join(project, 'last-after-epoch-1')
   const abort = new AbortController()

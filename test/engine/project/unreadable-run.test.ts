@@ -6,7 +6,7 @@ import type { RunManager } from '../../../src/engine/api/run-manager'
 import { createJsonSettingsStore } from '../../../src/engine/api/settings-store'
 import { listRuns, readRun, writeRun } from '../../../src/engine/project/project-store'
 import { mergeRunState, readProjectStatus } from '../../../src/engine/slurm/status'
-import { planProject } from '../../../src/engine/train/sweep'
+import { writeProjectPlan } from '../../../src/engine/train/sweep'
 import type { SlurmRunner } from '../../../src/engine/slurm/slurm-commands'
 import { runCli } from '../../helpers/run-cli'
 import { makeSweepProject } from '../slurm/helpers/sweep-project'
@@ -17,7 +17,7 @@ const noSlurm: SlurmRunner = async () => ({ code: 127, stdout: '', stderr: 'comm
 /** A planned project (2 bases, 2 transfers) with one base done and the other base's run.json replaced by garbage. */
 async function projectWithGarbage(garbage: string): Promise<{ project: string; bad: string; good: string[] }> {
   const project = await makeSweepProject({}, [1])
-  const runs = await planProject(project)
+  const runs = await writeProjectPlan(project)
   const [doneBase, badBase] = runs.filter((r) => r.kind === 'base') as [(typeof runs)[number], (typeof runs)[number]]
   await writeRun(project, { ...doneBase, status: 'done', epochs: 1, bestValAcc: 0.5 })
   await writeFile(join(project, 'runs', badBase.id, 'run.json'), garbage)

@@ -13,7 +13,7 @@ import { acquireRunLock, isRunBusyError, runLockHolder, runLockPath, RUN_LOCK_FI
 import { runSlurmTask } from '../../../src/engine/slurm/run-task'
 import { submitProject } from '../../../src/engine/slurm/submit'
 import { runPlanned } from '../../../src/engine/train/run-planned'
-import { planProject, runProject, type PlannedRunExecutor, type SweepEvent } from '../../../src/engine/train/sweep'
+import { writeProjectPlan, sweepProject, type PlannedRunExecutor, type SweepEvent } from '../../../src/engine/train/sweep'
 import { FakeSlurm } from '../slurm/helpers/fake-slurm'
 import { makeSweepProject } from '../slurm/helpers/sweep-project'
 
@@ -36,7 +36,7 @@ async function deadPid(): Promise<number> {
 describe('run lock', () => {
   it('runPlanned refuses a run another live process holds, writing nothing; a dead holder’s lock is broken', async () => {
     const project = await makeSweepProject({}, [1])
-    const [base] = await planProject(project)
+    const [base] = await writeProjectPlan(project)
     const runId = base!.id
     const held = await acquireRunLock(project, runId)
     expect((await runLockHolder(project, runId))?.token).toBe(held.owner.token)
@@ -56,7 +56,7 @@ describe('run lock', () => {
 
   it('a sweep leaves a held run to its holder and says so, does the rest, waits, then takes up what the holder left unfinished', async () => {
     const project = await makeSweepProject({}, [1])
-    const order = await planProject(project)
+    const order = await writeProjectPlan(project)
     const baseA = order.find((r) => r.kind === 'base' && r.to === 'A')!.id
     const baseB = order.find((r) => r.kind === 'base' && r.to === 'B')!.id
     const transferFromA = order.find((r) => r.kind === 'transfer' && r.sourceRunId === baseA)!.id
@@ -64,7 +64,7 @@ describe('run lock', () => {
     const held = await acquireRunLock(project, baseA)
     const trained: string[] = []
     const events: SweepEvent[] = []
-    const sweep = runProject(project, fakeExecutor(trained), (e) => {
+    const sweep = sweepProject(project, fakeExecutor(trained), (e) => {
       events.push(e)
       // Once the sweep waits, the "other process" ends without finishing its run (it died or was stopped).
       if (e.type === 'waiting') void held.release()
@@ -82,11 +82,11 @@ describe('run lock', () => {
 
   it('a run the holder finishes meanwhile is not trained again', async () => {
     const project = await makeSweepProject({}, [1])
-    const order = await planProject(project)
+    const order = await writeProjectPlan(project)
     const baseA = order.find((r) => r.kind === 'base' && r.to === 'A')!.id
     const held = await acquireRunLock(project, baseA)
     const trained: string[] = []
-    const runs = await runProject(project, fakeExecutor(trained), (e) => {
+    const runs = await sweepProject(project, fakeExecutor(trained), (e) => {
       if (e.type === 'waiting') void (async () => {
         await writeRun(project, { ...(await readRun(project, baseA)), status: 'done' })
         await held.release()
@@ -99,13 +99,13 @@ describe('run lock', () => {
 
   it('a sweep that races for the run (the trainer says RunBusyError) leaves it too', async () => {
     const project = await makeSweepProject({}, [1])
-    const order = await planProject(project)
+    const order = await writeProjectPlan(project)
     const first = order[0]!.id
     const trained: string[] = []
     const inner = fakeExecutor(trained)
     let raced = false
     const events: SweepEvent[] = []
-    await runProject(project, async (request, onEvent) => {
+    await sweepProject(project, async (request, onEvent) => {
       if (request.runId === first && !raced) {
         raced = true
         throw Object.assign(new Error(`run ${first} is being trained by another process (…)`), { name: 'RunBusyError' })
@@ -118,7 +118,7 @@ describe('run lock', () => {
 
   it('the app: its sweep leaves a run held elsewhere (saying so in the sweep status), and one the trainer finds taken', async () => {
     const project = await makeSweepProject({}, [1])
-    const order = await planProject(project)
+    const order = await writeProjectPlan(project)
     const baseA = order.find((r) => r.kind === 'base' && r.to === 'A')!.id
     const baseB = order.find((r) => r.kind === 'base' && r.to === 'B')!.id
     const held = await acquireRunLock(project, baseA)
@@ -153,7 +153,7 @@ describe('run lock', () => {
 
   it('a Slurm task for a held run waits, then gives up naming the holder', async () => {
     const project = await makeSweepProject({}, [1])
-    const [base] = await planProject(project)
+    const [base] = await writeProjectPlan(project)
     const held = await acquireRunLock(project, base!.id)
     const said: string[] = []
     const error = await runSlurmTask(project, base!.id, (e) => e.type === 'status' && said.push(e.message), new AbortController().signal, {}, { lockWaitMs: 300 }).catch((e: Error) => e)
@@ -164,7 +164,7 @@ describe('run lock', () => {
 
   it('Slurm submission leaves runs trained elsewhere alone, and the transfers from them', async () => {
     const project = await makeSweepProject({}, [1])
-    const order = await planProject(project)
+    const order = await writeProjectPlan(project)
     const baseA = order.find((r) => r.kind === 'base' && r.to === 'A')!.id
     const fromA = order.find((r) => r.sourceRunId === baseA)!.id
     const held = await acquireRunLock(project, baseA)

@@ -22,7 +22,7 @@ export const QUICK_LOOK: ConfigOverrides = {
 /** The full config the overrides give, or the error message when a value is out of range. */
 export function resolveOverrides(overrides: ConfigOverrides): { config: TrainConfig; error: null } | { config: TrainConfig; error: string } {
   try {
-    return { config: resolveTrainConfig(overrides as Record<string, unknown>), error: null }
+    return { config: resolveTrainConfig(overrides), error: null }
   } catch (error) {
     return { config: resolveTrainConfig({}), error: (error as Error).message }
   }
@@ -49,6 +49,6 @@ export function diffFromDefaults(config: TrainConfig): ConfigOverrides {
 export function matchPreset(config: TrainConfig): 'seed' | 'quick' | null {
   const diff = diffFromDefaults(config)
   if (same(diff, {})) return 'seed'
-  if (same(diff, diffFromDefaults(resolveTrainConfig(QUICK_LOOK as Record<string, unknown>)))) return 'quick'
+  if (same(diff, diffFromDefaults(resolveTrainConfig(QUICK_LOOK)))) return 'quick'
   return null
 }

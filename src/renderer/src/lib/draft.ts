@@ -36,7 +36,7 @@ const newId = (): string => `exp-${Date.now().toString(36)}`
 
 /** A fresh draft: the dataset's first two groups to fill, AnB and BnB, a sweep over every depth, quick-look settings. */
 export function blankDraft(dataset: string): Draft {
-  const config = resolveTrainConfig(QUICK_LOOK as Record<string, unknown>)
+  const config = resolveTrainConfig(QUICK_LOOK)
   return {
     id: newId(),
     name: 'A → B',
@@ -65,7 +65,7 @@ export function draftFromExperiment(experiment: Experiment): Draft {
     variants: first ? [...first.variants] : ['AnB', 'BnB'],
     mode: depths.length === 1 ? 'single' : 'sweep',
     range,
-    config: resolveTrainConfig(experiment.config as Record<string, unknown>),
+    config: resolveTrainConfig(experiment.config),
     isNew: false
   }
 }
