@@ -10,7 +10,7 @@ import type { PlannedRunRequest, TrainEvent, TrainOutcome } from '../../shared/t
 import { METRICS_FILE, readRun, runDir, writeRun } from '../project/project-store'
 import { RunBusyError, runLockHolder } from '../project/run-lock'
 import { planSingleRun } from '../project/single-run'
-import { describeRun } from '../train/execute-run'
+import { describeRun } from '../train/train-in-folder'
 import { parseDatasetId } from '../data/load-dataset'
 import { TrainerCrashedError, type TrainerHost } from '../process/trainer-host'
 import { JobRegistry } from './jobs'

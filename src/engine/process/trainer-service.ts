@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import { isPlannedRunRequest, type TrainEvent, type TrainOutcome } from '../../shared/train-request'
 import { runPlanned } from '../train/run-planned'
-import { trainStandaloneRun } from '../train/run-training'
+import { trainStandaloneRun } from '../train/train-standalone-run'
 import type { FromTrainer, MessagePort, TaskEvent, ToTrainer, TrainerTaskName } from './trainer-protocol'
 import { isTrainerTask, runTrainerTask, TRAINER_TASKS } from './trainer-tasks'
 

@@ -3,7 +3,7 @@ import type { TrainEvent, TrainOutcome } from '../../shared/train-request'
 import { readRun, runDir } from '../project/project-store'
 import { outcomeOf } from '../project/run-record'
 import { withRunLock } from '../project/run-lock'
-import { trainInFolder } from './execute-run'
+import { trainInFolder } from './train-in-folder'
 
 /** What runPlanned may add: fields for run.json (a Slurm task records its executor, job and node). */
 export interface RunPlannedOptions {

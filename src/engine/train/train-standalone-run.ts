@@ -5,7 +5,7 @@ import type { RunRecord } from '../../shared/project'
 import type { TrainEvent, TrainOutcome, TrainRequest } from '../../shared/train-request'
 import { currentBackend } from '../backend/select-backend'
 import { outcomeOf } from '../project/run-record'
-import { trainInFolder } from './execute-run'
+import { trainInFolder } from './train-in-folder'
 
 /**
  * Trains one model from scratch into an output folder, outside any project (the `train` command): a
