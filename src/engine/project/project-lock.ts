@@ -219,7 +219,14 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
  * @throws LockLostError when the lock was broken while `fn` ran (it overran `staleMs` without heartbeats)
  */
 export async function withLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const lock = await acquireLock(path, options)
+  return holdWhile(await acquireLock(path, options), fn, `${path}: the lock was taken over while held; the update may have raced with another writer`)
+}
+
+/**
+ * Runs `fn` with a lock already taken and releases it whatever happens.
+ * @throws LockLostError (with `lostMessage`) when the lock was taken over while `fn` ran
+ */
+export async function holdWhile<T>(lock: HeldLock, fn: () => Promise<T>, lostMessage: string): Promise<T> {
   let result: T
   try {
     result = await fn()
@@ -227,7 +234,7 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, options: L
     await lock.release()
     throw error
   }
-  if (!(await lock.release())) throw new LockLostError(`${path}: the lock was taken over while held; the update may have raced with another writer`)
+  if (!(await lock.release())) throw new LockLostError(lostMessage)
   return result
 }
 

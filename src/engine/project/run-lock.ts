@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { acquireLock, describeLockOwner, lockHolder, LockTimeoutError, LockLostError, tryAcquireLock, type HeldLock, type LockOwner } from './project-lock'
+import { acquireLock, describeLockOwner, holdWhile, lockHolder, LockTimeoutError, tryAcquireLock, type HeldLock, type LockOwner } from './project-lock'
 import { runDir } from './project-store'
 
 /** The lock file in a run's folder, held by whoever trains the run (a sweep's trainer, a Slurm task, the app). */
@@ -56,13 +56,5 @@ export async function acquireRunLock(projectDir: string, runId: string, options:
  */
 export async function withRunLock<T>(projectDir: string, runId: string, fn: () => Promise<T>, options: Parameters<typeof acquireRunLock>[2] = {}): Promise<T> {
   const lock = await acquireRunLock(projectDir, runId, options)
-  let result: T
-  try {
-    result = await fn()
-  } catch (error) {
-    await lock.release()
-    throw error
-  }
-  if (!(await lock.release())) throw new LockLostError(`${lock.path}: the run's lock was taken over while it trained; another process may have trained it too`)
-  return result
+  return holdWhile(lock, fn, `${lock.path}: the run's lock was taken over while it trained; another process may have trained it too`)
 }
