@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import type { PyTorchReference, PyTorchRun } from './side-by-side'
+import { VGG_CFGS } from '../src/shared/vgg'
 
 /** $PYTHON first, then the PATH's python3, then the system one (Debian's python3-torch lives there). */
 function pythonCandidates(): string[] {
@@ -33,7 +34,7 @@ export function runPyTorch(options: { widths: number[]; batchSize: number; minSe
   try {
     for (const threads of [0, availableParallelism()]) {
       if (threads !== 0 && threads === runs[0]?.threads) break
-      const args = [script, '--json', '--widths', options.widths.join(','), '--batch-size', String(options.batchSize), '--min-seconds', String(options.minSeconds), '--threads', String(threads)]
+      const args = [script, '--json', '--cfg', JSON.stringify(VGG_CFGS.vgg11), '--widths', options.widths.join(','), '--batch-size', String(options.batchSize), '--min-seconds', String(options.minSeconds), '--threads', String(threads)]
       const run = JSON.parse(execFileSync(python, args, { encoding: 'utf8' })) as PyTorchRun
       runs.push({ threads: run.threads, results: run.results.map((r) => ({ width: r.width, trainImagesPerSecond: r.trainImagesPerSecond, inferImagesPerSecond: r.inferImagesPerSecond })) })
       options.onRun?.(runs[runs.length - 1] as PyTorchRun, threads === 0)

@@ -1,7 +1,8 @@
 """Reference timing: the same VGG11-BN training step in PyTorch (CPU), for bench/train-speed.ts.
 
-Same model as the workbench's (cfg 64,M,128,M,256,256,M,512,512,M,512,512,M with BN; classifier
-512w -> 4096w -> 4096w -> 10 with dropout), batch 64 of 32x32x3, SGD momentum 0.9, weight decay 5e-4.
+Same model as the workbench's: the cfg comes from the workbench's one VGG table (src/shared/vgg.ts, passed
+as --cfg JSON), with BN; classifier 512w -> 4096w -> 4096w -> 10 with dropout; batch 64 of 32x32x3, SGD
+momentum 0.9, weight decay 5e-4.
 """
 import argparse
 import json
@@ -10,12 +11,9 @@ import time
 import torch
 import torch.nn as nn
 
-CFG = [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M']
-
-
-def vgg11_bn(width: float, classes: int) -> nn.Module:
+def vgg_bn(cfg: list, width: float, classes: int) -> nn.Module:
     layers, channels = [], 3
-    for entry in CFG:
+    for entry in cfg:
         if entry == 'M':
             layers.append(nn.MaxPool2d(2, 2))
             continue
@@ -41,6 +39,7 @@ def measure(step, batch: int, min_seconds: float, warmup: int = 2) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg', required=True, help='the VGG cfg as JSON, from src/shared/vgg.ts')
     parser.add_argument('--json', action='store_true')
     parser.add_argument('--widths', default='1,0.25')
     parser.add_argument('--batch-size', type=int, default=64)
@@ -51,7 +50,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     results = []
     for width in [float(w) for w in args.widths.split(',')]:
-        model = vgg11_bn(width, 10)
+        model = vgg_bn(json.loads(args.cfg), width, 10)
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
         x = torch.randn(args.batch_size, 3, 32, 32)
         y = torch.arange(args.batch_size) % 10
