@@ -6,6 +6,7 @@ import type { TrainData } from '../data/train-data'
 import { currentBackend } from '../backend/select-backend'
 import { createRandom, deriveSeed, shuffleInPlace } from '../random'
 import { evaluate } from './evaluate'
+import { createDeviceStepper } from './device-stepper'
 import { createDataParallelStepper, type Stepper } from './parallel/data-parallel'
 import { trainWorkerCount } from '../backend/worker-count'
 import { learningRateAt } from './schedule'
@@ -64,6 +65,9 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
       let lossSum = 0
       let correctSum = 0
       let seen = 0
+      // Images whose loss has been read back (on a GPU only at logged batches), and the last figures read.
+      let counted = 0
+      let last = { loss: NaN, acc: NaN }
       let lr = config.lr
       const batchAt = (b: number): StepBatch =>
         makeBatch(data.train.set, trainIndices.subarray(b * config.batchSize, (b + 1) * config.batchSize), data.size, data.normalization, config.augment, augmentRandom)
@@ -75,13 +79,18 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
         }
         lr = learningRateAt(config, epoch, b / batchesPerEpoch)
         const batch = next
-        const stepped = stepper.step(batch, lr)
-        // While worker threads train on this batch, this thread makes the next (in the same order, so
-        // the same random crops and flips). With one thread the step has already run: no overlap then.
+        const logged = (b + 1) % config.logEveryBatches === 0 || b + 1 === batchesPerEpoch
+        const stepped = stepper.step(batch, lr, logged)
+        // While worker threads (or the GPU) train on this batch, this thread makes the next (in the same
+        // order, so the same random crops and flips). With one CPU thread the step has already run.
         if (b + 1 < batchesPerEpoch) next = batchAt(b + 1)
-        const { loss, correct } = await stepped
-        lossSum += loss * batch.count
-        correctSum += correct
+        const result = await stepped
+        if (result.images > 0) {
+          lossSum += result.loss * result.images
+          correctSum += result.correct
+          counted += result.images
+          last = { loss: result.loss, acc: result.correct / result.images }
+        }
         seen += batch.count
         const elapsed = (performance.now() - epochStart) / 1000
         const rate = seen / Math.max(elapsed, 1e-6)
@@ -91,12 +100,12 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
           epoch,
           batch: b + 1,
           batchesPerEpoch,
-          loss,
-          acc: correct / batch.count,
+          loss: last.loss,
+          acc: last.acc,
           lr,
           imagesPerSecond: rate,
           etaSeconds: imagesLeft / rate,
-          logged: (b + 1) % config.logEveryBatches === 0 || b + 1 === batchesPerEpoch
+          logged
         })
         // Yield to the event loop so cancel messages and progress I/O get through between batches.
         await new Promise<void>((resolve) => setImmediate(resolve))
@@ -120,8 +129,8 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
           type: 'epoch',
           epoch,
           epochs: config.epochs,
-          trainLoss: lossSum / seen,
-          trainAcc: correctSum / seen,
+          trainLoss: lossSum / counted,
+          trainAcc: correctSum / counted,
           valLoss: val?.loss ?? null,
           valAcc: val?.acc ?? null,
           lr,
@@ -163,13 +172,14 @@ export async function createStepper(options: {
   const backend = currentBackend()?.backend ?? (tf.getBackend() as 'wasm' | 'cpu')
   const workers = options.workers ?? trainWorkerCount(backend, options.batchSize ?? 64)
   if (workers > 1) return createDataParallelStepper({ ...options, workers, backend })
+  if (backend === 'webgpu') return createDeviceStepper(options)
   const { model, optimizer, shape, weightDecay } = options
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
   return {
     workers: 1,
     async step(batch, lr) {
       optimizer.setLearningRate(lr)
-      return trainStep(model, optimizer, variables, batch, shape.size, shape.numClasses, weightDecay)
+      return { ...(await trainStep(model, optimizer, variables, batch, shape.size, shape.numClasses, weightDecay)), images: batch.count }
     },
     sync: async () => undefined,
     dispose: async () => undefined

@@ -5,6 +5,7 @@ import { buildVgg } from '../../../src/engine/models/build-vgg'
 import { transferLayers } from '../../../src/engine/models/transfer'
 import { createRandom } from '../../../src/engine/random'
 import { trainStep, type StepBatch } from '../../../src/engine/train/train-step'
+import { createDeviceStepper } from '../../../src/engine/train/device-stepper'
 import { createOptimizer } from '../../../src/engine/train/trainer'
 import { resolveTrainConfig } from '../../../src/shared/train-config'
 import { listWeightLayers } from '../../../src/shared/vgg'
@@ -198,7 +199,52 @@ describeWebGpu('the engine’s training step on webgpu matches the cpu backend (
     expect(frozenWeights).toBe(FROZEN * 6) // kernel, bias; γ, β, moving mean, moving variance
   }, 300_000)
 
+  it('the trainer’s GPU stepper reads back only when asked: one read for both steps, same loss sum and updates', async () => {
+    const cpu = await stepOn('cpu', 0)
+    await tf.setBackend('webgpu')
+    const model = buildVgg({ arch: ARCH, width: WIDTH, numClasses: CLASSES, seed: 3, dropout: 0 })
+    setWeightsFrom(model, targetInit)
+    const before = await readWeights(model)
+    const optimizer = createOptimizer(config)
+    const stepper = createDeviceStepper({ model, optimizer, shape: { size: SIZE, numClasses: CLASSES }, weightDecay: config.weightDecay })
+    const reads = countDataReads()
+    const [first, second] = batches()
+    const unread = await stepper.step(first as StepBatch, config.lr, false)
+    expect(unread.images).toBe(0)
+    expect(reads.count).toBe(0) // nothing came back to the CPU
+    const read = await stepper.step(second as StepBatch, config.lr, true)
+    expect(reads.count).toBe(1) // one readback for both steps
+    reads.stop()
+    expect(read.images).toBe(8)
+    // The mean over both batches of 4 of each step's mean loss, and the correct predictions of both.
+    const cpuMean = (cpu.losses[0] + cpu.losses[1]) / 2
+    expect(Math.abs(read.loss - cpuMean) / cpuMean).toBeLessThan(LOSS_TOLERANCE)
+    expect(read.correct).toBe(cpu.correct[0] + cpu.correct[1])
+    const after = await readWeights(model)
+    await stepper.dispose()
+    optimizer.dispose()
+    model.dispose()
+    expectSameStep('GPU stepper', cpu, { ...cpu, before, after })
+  }, 300_000)
+
   it('read nothing synchronously from the GPU', () => {
     expect(watch?.reads).toEqual([])
   })
 })
+
+/** Counts `Tensor.data()` calls (the asynchronous readback) until stopped. */
+function countDataReads(): { count: number; stop(): void } {
+  const proto = tf.Tensor.prototype as unknown as { data: (...args: unknown[]) => Promise<unknown> }
+  const original = proto.data
+  const counter = {
+    count: 0,
+    stop: () => {
+      proto.data = original
+    }
+  }
+  proto.data = function (this: unknown, ...args: unknown[]) {
+    counter.count++
+    return original.apply(this, args)
+  }
+  return counter
+}

@@ -10,9 +10,18 @@ import { TRAIN_WORKER_ENTRY_ENV, type FromWorker, type ToWorker, type WeightData
 import { ENV } from '../../env'
 
 /** Trains batches; the local stepper runs in this thread, the data-parallel one over worker threads. */
+/** What a step reports: the mean loss and the correct predictions over `images` images (this batch's, or
+ * every batch's since the last read for a stepper that reads back only when asked). */
+export interface StepResult {
+  loss: number
+  correct: number
+  images: number
+}
+
 export interface Stepper {
   readonly workers: number
-  step(batch: StepBatch, lr: number): Promise<{ loss: number; correct: number }>
+  /** One SGD step. `read` false lets a GPU stepper skip reading its loss back (then `images` is 0). */
+  step(batch: StepBatch, lr: number, read?: boolean): Promise<StepResult>
   /** Copies the trained weights and optimizer state into this thread's model and optimizer. */
   sync(): Promise<void>
   dispose(): Promise<void>
@@ -176,7 +185,7 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
         const [start, end] = shards[rank] as [number, number]
         balance.record(rank, end - start, reply.busyMs)
       })
-      return { loss, correct }
+      return { loss, correct, images: batch.count }
     },
     async sync() {
       const reply = await ask(0, { type: 'read-state' })
