@@ -54,6 +54,8 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
   let completedEpochs = resumeFrom?.completedEpochs ?? 0
   let status: TrainSummary['status'] = 'done'
   let stepper: Stepper | undefined
+  // The last loss and accuracy read back: what a batch reports while a GPU stepper's figures stay on the device.
+  let last: { loss: number; acc: number } | undefined
 
   try {
     stepper = await createStepper({ model, optimizer, shape: { size: data.size, numClasses }, weightDecay: config.weightDecay, workers, batchSize: config.batchSize })
@@ -65,9 +67,8 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
       let lossSum = 0
       let correctSum = 0
       let seen = 0
-      // Images whose loss has been read back (on a GPU only at logged batches), and the last figures read.
+      // Images whose loss has been read back (on a GPU only at logged batches).
       let counted = 0
-      let last = { loss: NaN, acc: NaN }
       let lr = config.lr
       const batchAt = (b: number): StepBatch =>
         makeBatch(data.train.set, trainIndices.subarray(b * config.batchSize, (b + 1) * config.batchSize), data.size, data.normalization, config.augment, augmentRandom)
@@ -80,7 +81,8 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
         lr = learningRateAt(config, epoch, b / batchesPerEpoch)
         const batch = next
         const logged = (b + 1) % config.logEveryBatches === 0 || b + 1 === batchesPerEpoch
-        const stepped = stepper.step(batch, lr, logged)
+        // The run's first batch is read too, so every progress event has figures.
+        const stepped = stepper.step(batch, lr, logged || last === undefined)
         // While worker threads (or the GPU) train on this batch, this thread makes the next (in the same
         // order, so the same random crops and flips). With one CPU thread the step has already run.
         if (b + 1 < batchesPerEpoch) next = batchAt(b + 1)
@@ -100,8 +102,8 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
           epoch,
           batch: b + 1,
           batchesPerEpoch,
-          loss: last.loss,
-          acc: last.acc,
+          loss: last?.loss ?? NaN,
+          acc: last?.acc ?? NaN,
           lr,
           imagesPerSecond: rate,
           etaSeconds: imagesLeft / rate,
