@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
 import { selectBackend } from '../src/engine/backend/select-backend'
 import { buildVgg } from '../src/engine/models/build-vgg'
-import { lossAndGradients, trainStep } from '../src/engine/train/train-step'
+import { createSingleThreadStepper } from '../src/engine/train/single-thread-stepper'
+import { lossAndGradients } from '../src/engine/train/train-step'
 
 const { values } = parseArgs({
   options: { width: { type: 'string' }, 'batch-size': { type: 'string' }, steps: { type: 'string' }, rows: { type: 'string' }, json: { type: 'boolean' }, worker: { type: 'boolean' } }
@@ -30,6 +31,8 @@ const batch = {
   labels: Int32Array.from({ length: batchSize }, (_, i) => i % 10),
   count: batchSize
 }
+// The trainer's own one-thread stepper, reading its loss back every step.
+const stepper = createSingleThreadStepper({ model, optimizer, shape: { size: 32, numClasses: 10 }, weightDecay: 5e-4 })
 const oneWorker = { allReduceSmall: (v: ArrayLike<number>) => Float64Array.from(v) }
 const step = values.worker
   ? async (): Promise<void> => {
@@ -42,7 +45,7 @@ const step = values.worker
       tf.dispose(grads)
     }
   : async (): Promise<void> => {
-      await trainStep(model, optimizer, variables, batch, 32, 10, 5e-4)
+      await stepper.step(batch, 0.01)
     }
 await step()
 await step()

@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { BackendName } from '../src/shared/backend'
-import { ENV } from '../src/engine/env'
 import { benchFromChild, type BackendBench } from './side-by-side'
 
 const SCRIPT = fileURLToPath(new URL('./train-speed.ts', import.meta.url))
@@ -44,7 +43,6 @@ function benchOneChild(backend: BackendName, options: ChildBenchOptions): Promis
     let child
     try {
       child = spawn(process.execPath, ['--import', 'tsx', SCRIPT, ...args], {
-        env: { ...process.env, [ENV.backend]: backend, TF_FORCE_GPU_ALLOW_GROWTH: 'true' },
         stdio: ['ignore', 'pipe', 'pipe']
       })
     } catch (error) {

@@ -1,14 +1,18 @@
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { readMetrics } from '../../src/engine/project/metrics-log'
 import { listRuns } from '../../src/engine/project/project-store'
+import { removeDir } from '../helpers/dataset-fixtures'
 import { runCli } from '../helpers/run-cli'
+
+let project: string | undefined
+afterAll(() => removeDir(project))
 
 describe('two sweeps on one project at once', () => {
   it('every run is trained once, each epoch once in metrics.jsonl; the second sweep says what it left to the first', async () => {
-    const project = await mkdtemp(join(tmpdir(), 'wb-two-sweeps-'))
+    project = await mkdtemp(join(tmpdir(), 'wb-two-sweeps-'))
     // Two bases and two transfers (one from each base), 1 epoch each.
     const sweep = ['sweep', '--project', project, '--dataset', 'demo', '--group', 'A=0,1,2', '--group', 'B=3,4,5', '--transfer', 'A:B',
       '--variants', 'AnB,BnB', '--n', '1', '--width', '0.125', '--epochs', '1', '--batch-size', '16', '--train-per-class', '96', '--json']

@@ -21,8 +21,10 @@ describe('environment variables', () => {
     for (const dir of ['src/engine', 'src/cli']) {
       for (const file of readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })) {
         if (!file.endsWith('.ts') || join(dir, file) === join('src', 'engine', 'env.ts')) continue
-        const text = readFileSync(join(root, dir, file), 'utf8')
-        for (const m of text.matchAll(/['"]WORKBENCH_[A-Z_]+['"]/g)) hits.push(`${join(dir, file)}: ${m[0]}`)
+        // Comments may name the variables; code may not.
+        const text = readFileSync(join(root, dir, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')
+        // Quoted or template-string names, and process.env.WORKBENCH_….
+        for (const m of text.matchAll(/['"`]WORKBENCH_[A-Z_]+|process\.env\.WORKBENCH_[A-Z_]+/g)) hits.push(`${join(dir, file)}: ${m[0]}`)
       }
     }
     expect(hits).toEqual([])

@@ -17,6 +17,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import type { BackendInfo, GpuAdapterInfo } from '../../shared/backend'
+import { DEFAULT_TRAIN_CONFIG } from '../../shared/train-config'
 import { resolveDataDir } from '../../engine/datasets-library/data-dir'
 import { listLibrary } from '../../engine/datasets-library/library-listing'
 import { detectDatasetId } from '../../engine/data/load-dataset'
@@ -238,7 +239,7 @@ function cpuEstimate(report: GpuCheckReport, options: Options): string {
   const backend = report.bench?.backends?.find((b) => b.backend === report.doctor?.backend)
   const speed = backend?.results.find((r) => r.width === options.width)?.trainImagesPerSecond
   if (!speed) return 'would take an hour or more'
-  const images = options.epochs * 50_000 * (1 - 0.2)
+  const images = options.epochs * 50_000 * (1 - DEFAULT_TRAIN_CONFIG.valFraction)
   return `would take about ${Math.round(images / speed / 60)} minutes (bench: ${speed} img/s)`
 }
 

@@ -20,7 +20,8 @@ export function parseTrainArgs(argv: string[], now = new Date()): { request: Tra
   })
   if (!values.dataset) throw new UsageError('--dataset is required')
   applyBackendFlag(values.backend)
-  // Resolved once, here: a typo fails before a process starts, and the trainer gets the full config.
+  // Resolved here, so a typo fails before a process starts and the trainer gets the full config (the trainer
+  // process checks what it is sent once more: it also serves requests that did not come from this parser).
   const config = resolveTrainConfig(configFromFlags(values))
   const stamp = now.toISOString().replace(/[:.]/g, '-').slice(0, 19)
   const outDir = values.out ?? join('workbench-runs', `${stamp}-${config.arch}`)

@@ -7,7 +7,7 @@ import { ApiError } from '../../shared/contract-errors'
 import type { Experiment, ProjectManifest } from '../../shared/project'
 import { checkProjectFolder } from '../project/project-folder'
 import { withProjectLock } from '../project/project-lock'
-import { RunBusyError, runLockHolder } from '../project/run-lock'
+import { isRunBusyMessage, RunBusyError, runLockHolder } from '../project/run-lock'
 import { createProject, listRuns, PROJECT_FILE, readProject, runDir, writeProject } from '../project/project-store'
 import { similarityMatrix, transferCurve, type TransferCurve } from '../project/results'
 import { runSlurmCommand, type SlurmRunner } from '../slurm/slurm-commands'
@@ -159,7 +159,7 @@ export class ProjectSession {
             if (end.outcome) return end.outcome
             // A run another process took first comes back as 'busy': the sweep leaves it to that process.
             const error = new Error(end.error?.message ?? `run ${end.runId} ${end.status}`)
-            if (end.error?.code === 'busy' && /being trained by another process/.test(end.error.message)) error.name = 'RunBusyError'
+            if (end.error?.code === 'busy' && isRunBusyMessage(end.error.message)) error.name = 'RunBusyError'
             throw error
           },
           (event) => {

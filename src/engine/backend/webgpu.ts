@@ -13,11 +13,10 @@ import { ENV } from '../env'
 
 /** The little of the WebGPU API this module touches (no DOM types in the engine's tsconfig). */
 interface Adapter {
+  /** Dawn (webgpu 0.6) reports `isFallbackAdapter` here, not on the adapter. */
   readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean }
-  readonly isFallbackAdapter?: boolean
   readonly features: { has(name: string): boolean }
   readonly limits: Record<string, number>
-  requestAdapterInfo?(): Promise<Adapter['info']>
   requestDevice(descriptor: { requiredFeatures: string[]; requiredLimits: Record<string, number | undefined> }): Promise<Device>
 }
 interface Device {
@@ -46,12 +45,12 @@ export type WebGpuOutcome = { ok: true; adapter: GpuAdapterInfo } | { ok: false;
 const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render|warp/i
 
 /** The adapter as doctor and run.json describe it; `software` marks CPU implementations of the API. */
-export function describeAdapter(info: Adapter['info'], isFallback = false): GpuAdapterInfo {
+export function describeAdapter(info: Adapter['info']): GpuAdapterInfo {
   const vendor = info?.vendor ?? ''
   const architecture = info?.architecture ?? ''
   const device = info?.device ?? ''
   const description = info?.description || [vendor, architecture, device].filter(Boolean).join(' ') || 'unknown adapter'
-  const software = isFallback || info?.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(`${vendor} ${architecture} ${device} ${description}`)
+  const software = info?.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(`${vendor} ${architecture} ${device} ${description}`)
   return { vendor, architecture, device, description, software }
 }
 
@@ -111,8 +110,7 @@ export async function findWebGpuAdapter(options: { allowSoftware: boolean }): Pr
   const gpu = instance
   const handle = await gpu.requestAdapter({ powerPreference: 'high-performance' })
   if (!handle) return { ok: false, problem: noAdapterProblem() }
-  const info = handle.info ?? (await handle.requestAdapterInfo?.())
-  const adapter = describeAdapter(info, handle.isFallbackAdapter === true)
+  const adapter = describeAdapter(handle.info)
   if (adapter.software && !options.allowSoftware) {
     const name = softwareName(adapter)
     return {

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs'
 import { copyFile, readFile, stat } from 'node:fs/promises'
-import { isAbsolute, join, relative } from 'node:path'
+import { join } from 'node:path'
 import type { EpochMetrics } from '../../shared/metrics'
 import { replaceDirAtomic, syncFile, writeInto } from '../project/atomic-files'
+import { isInsideFolder, storedBytes } from './weights-manifest'
 
 /** What the workbench stores beside a model so it can be used again without guessing. */
 export interface CheckpointMeta {
@@ -59,22 +60,16 @@ async function readBytes(file: string): Promise<Buffer> {
   }
 }
 
-/** Bytes per stored value of each dtype tfjs writes (a quantized weight stores its quantization dtype). */
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 }
-
 /**
  * How many bytes the weights of a manifest group take, from their shapes and dtypes.
  * @throws CheckpointError (naming `file`) for a spec tfjs could not read either
  */
 export function expectedWeightBytes(specs: readonly tf.io.WeightsManifestEntry[], file: string): number {
-  let total = 0
-  for (const spec of specs) {
-    const dtype = spec.quantization?.dtype ?? spec.dtype
-    const bytes = DTYPE_BYTES[dtype]
-    if (bytes === undefined || !Array.isArray(spec.shape)) throw new CheckpointError(file, `weight ${spec.name} has ${bytes === undefined ? `dtype ${dtype}, which a checkpoint cannot hold` : 'no shape'}`)
-    total += spec.shape.reduce((n, d) => n * d, 1) * bytes
+  try {
+    return specs.reduce((total, spec) => total + storedBytes(spec), 0)
+  } catch (error) {
+    throw new CheckpointError(file, (error as Error).message)
   }
-  return total
 }
 
 /** Checks that the files hold exactly the bytes the specs need: a truncated or padded shard is named with both counts. */
@@ -86,12 +81,12 @@ function checkBytes(files: readonly string[], sizes: readonly number[], expected
 }
 
 /** Concatenates ArrayBuffer pieces (tfjs may hand weights over as several buffers). */
-function toBytes(data: ArrayBuffer | ArrayBuffer[]): Uint8Array {
+function toBytes(data: ArrayBuffer | (ArrayBuffer | Uint8Array)[]): Uint8Array {
   const parts = Array.isArray(data) ? data : [data]
   const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0))
   let offset = 0
   for (const part of parts) {
-    out.set(new Uint8Array(part), offset)
+    out.set(part instanceof Uint8Array ? part : new Uint8Array(part), offset)
     offset += part.byteLength
   }
   return out
@@ -159,8 +154,7 @@ async function readModelManifest(dir: string): Promise<LayersManifest> {
     throw new CheckpointError(file, 'weightsManifest is missing or malformed')
   }
   for (const path of groups.flatMap((g) => g.paths)) {
-    const inside = relative(dir, join(dir, String(path)))
-    if (typeof path !== 'string' || inside.startsWith('..') || isAbsolute(inside)) throw new CheckpointError(file, `weights path ${JSON.stringify(path)} leads outside the checkpoint folder`)
+    if (typeof path !== 'string' || !isInsideFolder(dir, join(dir, path))) throw new CheckpointError(file, `weights path ${JSON.stringify(path)} leads outside the checkpoint folder`)
   }
   return manifest as LayersManifest
 }
@@ -182,7 +176,7 @@ export async function loadCheckpoint(dir: string): Promise<{ model: tf.LayersMod
     checkBytes(files, parts.map((b) => b.byteLength), expectedWeightBytes(group.weights, join(dir, MODEL_FILE)), `the weights ${MODEL_FILE} lists`)
     buffers.push(...parts)
   }
-  const weightData = toBytes(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer))
+  const weightData = toBytes(buffers)
   let model: tf.LayersModel
   try {
     model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: manifest.modelTopology, weightSpecs, weightData: weightData.buffer as ArrayBuffer }))

@@ -5,12 +5,19 @@ import { runDir } from './project-store'
 /** The lock file in a run's folder, held by whoever trains the run (a sweep's trainer, a Slurm task, the app). */
 export const RUN_LOCK_FILE = '.run.lock'
 
+const BUSY_PHRASE = 'is being trained by another process'
+
 /** The run is being trained by another live process: this one must leave it alone. */
 export class RunBusyError extends Error {
   override name = 'RunBusyError'
   constructor(readonly runId: string, readonly holder: LockOwner | undefined) {
-    super(`run ${runId} is being trained by another process (${describeLockOwner(holder)})`)
+    super(`run ${runId} ${BUSY_PHRASE} (${describeLockOwner(holder)})`)
   }
+}
+
+/** Whether a relayed error message (the API's error data keeps no name) is a RunBusyError's. */
+export function isRunBusyMessage(message: string): boolean {
+  return message.includes(BUSY_PHRASE)
 }
 
 /** Whether an error says the run is trained elsewhere; by name, since errors from the trainer process keep only name and message. */

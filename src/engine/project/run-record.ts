@@ -48,11 +48,11 @@ export function outcomeOf(record: RunRecord, checkpoint: string): TrainOutcome {
 /**
  * How lists show a run whose run.json cannot be read: status `unreadable`, the reason in `error`
  * (naming the file), the folder name as id and label; nothing else is known, so nothing else is
- * claimed (default config, no groups). Never written back: the damaged file stays for the user.
+ * claimed (default config but 0 epochs, so no progress is computed from it; no groups). Never written back: the damaged file stays for the user.
  */
 export function unreadableRun(id: string, reason: string, modified: Date): RunRecord {
   return {
-    ...newRunRecord({ id, name: `${id} (run.json unreadable)`, kind: 'base', variant: null, n: null, sourceRunId: null, from: null, to: '', experimentId: null, dataset: '', classes: [] }, { ...DEFAULT_TRAIN_CONFIG }, modified),
+    ...newRunRecord({ id, name: `${id} (run.json unreadable)`, kind: 'base', variant: null, n: null, sourceRunId: null, from: null, to: '', experimentId: null, dataset: '', classes: [] }, { ...DEFAULT_TRAIN_CONFIG, epochs: 0 }, modified),
     status: 'unreadable',
     error: reason
   }

@@ -93,8 +93,7 @@ export async function readProjectStatus(projectDir: string, run: SlurmRunner = r
       detail,
       runStatus: record.status,
       epochs: record.epochs,
-      // An unreadable run.json says nothing about epochs (its config is a stand-in).
-      totalEpochs: record.status === 'unreadable' ? 0 : record.config.epochs,
+      totalEpochs: record.config.epochs,
       progress: progressOf(metrics, record.config.epochs, record.status === 'done'),
       bestValAcc: record.bestValAcc,
       jobId: job?.jobId ?? null,

@@ -14,24 +14,23 @@ export async function evaluate(
 ): Promise<{ loss: number; acc: number }> {
   if (indices.length === 0) return { loss: NaN, acc: NaN }
   const unused = createRandom(0) // no augmentation: never drawn from
-  let lossSum = 0
-  let correct = 0
+  // [loss sum, correct] summed in the backend over every batch and read once: no GPU stall per batch.
+  let sums = tf.zeros([2])
   for (let start = 0; start < indices.length; start += options.batchSize) {
     const batch = makeBatch(set, indices.subarray(start, start + options.batchSize), options.size, options.normalization, null, unused)
-    // [loss sum, correct] in one tensor: one read per batch.
-    const both = tf.tidy(() => {
+    const next = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.count, options.size, options.size, 3])
       const labels = tf.tensor1d(batch.labels, 'int32')
       const logits = forward(model, x, false)
       const perImage = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, options.numClasses), logits, undefined, undefined, tf.Reduction.NONE)
-      return tf.stack([perImage.sum(), countCorrect(logits, labels)])
+      return tf.add(sums, tf.stack([perImage.sum(), countCorrect(logits, labels)]))
     })
-    const values = (await both.data()) as Float32Array
-    both.dispose()
-    lossSum += values[0] as number
-    correct += values[1] as number
+    sums.dispose()
+    sums = next
   }
-  return { loss: lossSum / indices.length, acc: correct / indices.length }
+  const [lossSum, correct] = Array.from(await sums.data())
+  sums.dispose()
+  return { loss: (lossSum as number) / indices.length, acc: (correct as number) / indices.length }
 }
 
 /** Number of rows whose highest logit is at the label. */

@@ -49,29 +49,3 @@ export function applyUpdate(optimizer: tf.Optimizer, variables: tf.Variable[], g
   }
   optimizer.applyGradients(grads)
 }
-
-/**
- * One SGD step on one batch in this thread; returns the batch's mean loss and number of correct
- * predictions. The benchmark times exactly this (or the data-parallel stepper built on the same parts).
- */
-export async function trainStep(
-  model: tf.LayersModel,
-  optimizer: tf.Optimizer,
-  variables: tf.Variable[],
-  batch: StepBatch,
-  size: number,
-  numClasses: number,
-  weightDecay: number
-): Promise<{ loss: number; correct: number }> {
-  // Loss and count stacked into one tensor: one read (an await, never dataSync: see DESIGN.md) per step.
-  const both = tf.tidy(() => {
-    const step = lossAndGradients(model, variables, batch, { size, numClasses })
-    applyUpdate(optimizer, variables, step.grads, weightDecay)
-    const stacked = tf.stack([step.loss, step.correct])
-    step.correct.dispose() // kept by lossAndGradients, so this tidy would not free it
-    return stacked
-  })
-  const values = (await both.data()) as Float32Array
-  both.dispose()
-  return { loss: values[0] as number, correct: values[1] as number }
-}

@@ -6,11 +6,11 @@ import type { TrainData } from '../data/train-data'
 import { currentBackend } from '../backend/select-backend'
 import { createRandom, deriveSeed, shuffleInPlace } from '../random'
 import { evaluate } from './evaluate'
-import { createDeviceStepper } from './device-stepper'
+import { createSingleThreadStepper } from './single-thread-stepper'
 import { createDataParallelStepper, type Stepper } from './parallel/data-parallel'
 import { trainWorkerCount } from '../backend/worker-count'
 import { learningRateAt } from './schedule'
-import { trainStep, type StepBatch, type StepShape } from './train-step'
+import type { StepBatch, StepShape } from './train-step'
 
 /** The trainer only calls these; it knows nothing of files, IPC or UI (minGPT's trainer). */
 export interface TrainCallbacks {
@@ -54,7 +54,7 @@ export async function train({ model, config, data, callbacks, signal, optimizer 
   let completedEpochs = resumeFrom?.completedEpochs ?? 0
   let status: TrainSummary['status'] = 'done'
   let stepper: Stepper | undefined
-  // The last loss and accuracy read back: what a batch reports while a GPU stepper's figures stay on the device.
+  // The last loss and accuracy read back: what a batch reports while the stepper keeps its figures in the backend.
   let last: { loss: number; acc: number } | undefined
 
   try {
@@ -174,18 +174,7 @@ export async function createStepper(options: {
   const backend = currentBackend()?.backend ?? (tf.getBackend() as 'wasm' | 'cpu')
   const workers = options.workers ?? trainWorkerCount(backend, options.batchSize ?? 64)
   if (workers > 1) return createDataParallelStepper({ ...options, workers, backend })
-  if (backend === 'webgpu') return createDeviceStepper(options)
-  const { model, optimizer, shape, weightDecay } = options
-  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
-  return {
-    workers: 1,
-    async step(batch, lr) {
-      optimizer.setLearningRate(lr)
-      return { ...(await trainStep(model, optimizer, variables, batch, shape.size, shape.numClasses, weightDecay)), images: batch.count }
-    },
-    sync: async () => undefined,
-    dispose: async () => undefined
-  }
+  return createSingleThreadStepper(options)
 }
 
 /** SGD with momentum as the config asks (PyTorch's form: v = μv + g; w −= lr·v). */

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs'
 import { cp, mkdtemp, open, readFile, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { removeDir } from '../../helpers/dataset-fixtures'
 import { CheckpointError, loadCheckpoint, loadOptimizerInto, saveCheckpoint, type CheckpointMeta } from '../../../src/engine/models/checkpoint'
 import { readMetrics } from '../../../src/engine/project/metrics-log'
 import { readRun, runDir, writeRun } from '../../../src/engine/project/project-store'
@@ -18,6 +19,11 @@ import { makeSweepProject } from '../slurm/helpers/sweep-project'
  * was after epoch 1 (to play the epoch before, `last.old/`). Each test damages a copy of it and resumes.
  */
 let template: { project: string; runId: string; lastAfterEpoch1: string }
+/** Every temp folder the tests made (the template's project, each copy), removed at the end. */
+const made: string[] = []
+afterAll(async () => {
+  await Promise.all([template?.project, ...made].map((d) => removeDir(d)))
+})
 
 beforeAll(async () => {
   process.env.WORKBENCH_BACKEND = 'wasm'
@@ -42,6 +48,7 @@ beforeAll(async () => {
 /** A fresh copy of the stopped run: its folder, and a resume that records what it said. */
 async function copyOfRun(): Promise<{ project: string; dir: string; runId: string; resume: () => Promise<{ run: RunRecord; said: string[] }> }> {
   const project = await mkdtemp(join(tmpdir(), 'wb-damage-'))
+  made.push(project)
   await cp(template.project, project, { recursive: true })
   const runId = template.runId
   const dir = runDir(project, runId)
@@ -97,6 +104,7 @@ describe('checkpoint files are checked on load, naming the file', () => {
 describe('checkpoint files are synced before the folder is renamed into place', () => {
   it('every file of a new checkpoint, and the folder, is fsynced while it is still the temp folder', async () => {
     const root = await mkdtemp(join(tmpdir(), 'wb-sync-'))
+    made.push(root)
     const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] })
     const optimizer = tf.train.momentum(0.1, 0.9)
     optimizer.minimize(() => tf.sum(model.predict(tf.ones([1, 3])) as tf.Tensor) as tf.Scalar)

@@ -4,7 +4,7 @@
  * whose shards do not match the manifest (nothing outside is read, nor its size shown).
  */
 import * as tf from '@tensorflow/tfjs'
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -90,7 +90,10 @@ describe('tfjs model.json: shard paths and sizes', () => {
   it('loads a model whose shards sit beside model.json', async () => {
     const { modelJson } = await writeTinyModel(join(dir, 'good'))
     const model = await loadTfjsLayersFiles(modelJson)
-    expect(model.getLayer('tiny')).toBeDefined()
+    // The loaded kernel and bias are exactly the bytes in the shard.
+    const saved = new Float32Array((await readFile(join(dir, 'good', 'weights.bin'))).buffer.slice(0))
+    const loaded = (await Promise.all(model.getLayer('tiny').getWeights().map((w) => w.data()))).flatMap((d) => Array.from(d))
+    expect(loaded).toEqual(Array.from(saved))
     model.dispose()
   })
 

@@ -11,7 +11,8 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/pro
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { removeDir } from '../../helpers/dataset-fixtures'
 import { PROJECT_FILE, readProject } from '../../../src/engine/project/project-store'
 import { renderArrayScript, renderSubmitScript, sbatchArguments, type ArrayPlan, type ScriptContext } from '../../../src/engine/slurm/sbatch-script'
 import type { SlurmRunner } from '../../../src/engine/slurm/slurm-commands'
@@ -25,6 +26,8 @@ const HOSTILE_NAME = 'lab study\ntouch pwned\n# '
 let work: string
 let bin: string
 let log: string
+
+afterEach(() => removeDir(work))
 
 beforeEach(async () => {
   work = await mkdtemp(join(tmpdir(), 'wb-inject-'))

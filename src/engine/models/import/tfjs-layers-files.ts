@@ -1,24 +1,13 @@
 import * as tf from '@tensorflow/tfjs'
 import { readFile, realpath, stat } from 'node:fs/promises'
-import { dirname, isAbsolute, relative, resolve } from 'node:path'
+import { dirname, isAbsolute, resolve } from 'node:path'
 import { PretrainedImportError } from './import-error'
+import { isInsideFolder, storedBytes } from '../weights-manifest'
 
 interface ModelJson {
   format?: string
   modelTopology?: object
   weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]
-}
-
-const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 }
-
-/** Bytes a manifest entry occupies in its shard (quantized weights are stored at their quantized size). */
-function storedBytes(entry: tf.io.WeightsManifestEntry): number {
-  if (!Array.isArray(entry.shape) || !entry.shape.every((n) => Number.isInteger(n) && n >= 0)) throw new Error(`weight '${entry.name}' has shape ${JSON.stringify(entry.shape)}, not a list of sizes`)
-  const count = entry.shape.reduce((a, b) => a * b, 1)
-  const dtype = entry.quantization?.dtype ?? entry.dtype
-  const bytes = DTYPE_BYTES[dtype]
-  if (bytes === undefined) throw new Error(`weight '${entry.name}' has unsupported dtype ${dtype}`)
-  return count * bytes
 }
 
 /** A weights group of model.json, its shard paths checked and resolved. */
@@ -27,10 +16,6 @@ interface CheckedGroup {
   weights: tf.io.WeightsManifestEntry[]
 }
 
-function inside(dir: string, path: string): boolean {
-  const rel = relative(dir, path)
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)
-}
 
 /**
  * Checks every shard of every weights group before a byte is read: its path stays inside the model's
@@ -52,7 +37,7 @@ async function checkShards(modelJsonPath: string, dir: string, weightsManifest: 
     for (const path of group.paths as unknown[]) {
       if (typeof path !== 'string' || path === '' || path.includes('\0')) throw new PretrainedImportError(modelJsonPath, `weightsManifest[${g}].paths lists ${JSON.stringify(path)}, not a shard file name`)
       const file = resolve(dir, path)
-      if (isAbsolute(path) || !inside(dir, file)) {
+      if (isAbsolute(path) || !isInsideFolder(dir, file)) {
         throw new PretrainedImportError(modelJsonPath, `weight shard path "${path}" leads outside the model's folder ${dir}; shards must sit beside model.json`)
       }
       const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
@@ -61,7 +46,7 @@ async function checkShards(modelJsonPath: string, dir: string, weightsManifest: 
       })
       if (!info.isFile()) throw new PretrainedImportError(file, `weight shard listed in ${modelJsonPath} is not a file`)
       const real = await realpath(file)
-      if (!inside(realDir, real)) throw new PretrainedImportError(file, `weight shard listed in ${modelJsonPath} is a link to ${real}, outside the model's folder`)
+      if (!isInsideFolder(realDir, real)) throw new PretrainedImportError(file, `weight shard listed in ${modelJsonPath} is a link to ${real}, outside the model's folder`)
       files.push(file)
       have += info.size
     }

@@ -20,7 +20,7 @@ export interface StepResult {
 
 export interface Stepper {
   readonly workers: number
-  /** One SGD step. `read` false lets a GPU stepper skip reading its loss back (then `images` is 0). */
+  /** One SGD step. `read` false lets the single-thread stepper keep its loss in the backend (then `images` is 0). */
   step(batch: StepBatch, lr: number, read?: boolean): Promise<StepResult>
   /** Copies the trained weights and optimizer state into this thread's model and optimizer. */
   sync(): Promise<void>

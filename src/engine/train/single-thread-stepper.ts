@@ -3,17 +3,18 @@ import type { Stepper, StepResult } from './parallel/data-parallel'
 import { applyUpdate, lossAndGradients, type StepBatch, type StepShape } from './train-step'
 
 /**
- * The stepper for a GPU backend (WebGPU): weights, gradients and the batch's loss stay on the device.
- * Each step only queues work; the summed loss and correct count of the steps since the last read stay
- * in two device scalars and come back in one readback when the caller asks (the trainer asks at its
- * logged batches), so the GPU is not stopped every batch to hand two numbers to the CPU.
+ * Training in this thread, on whatever backend this process runs (WebGPU, tfjs-node, or wasm with one
+ * worker): weights, gradients and each batch's loss stay in the backend's memory. The summed loss and
+ * correct count of the steps since the last read stay in two scalars there and come back in one readback
+ * when the caller asks (the trainer asks at its logged batches). On a GPU that spares a stall per batch
+ * to hand two numbers to the CPU; on the CPU it costs nothing.
  */
-export function createDeviceStepper(options: { model: tf.LayersModel; optimizer: tf.MomentumOptimizer; shape: StepShape; weightDecay: number }): Stepper {
+export function createSingleThreadStepper(options: { model: tf.LayersModel; optimizer: tf.MomentumOptimizer; shape: StepShape; weightDecay: number }): Stepper {
   const { model, optimizer, shape, weightDecay } = options
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
   // Sum over the steps not read yet of (mean loss × images) and of correct predictions.
-  let lossSum: tf.Scalar = tf.keep(tf.scalar(0))
-  let correctSum: tf.Scalar = tf.keep(tf.scalar(0))
+  let lossSum = tf.scalar(0)
+  let correctSum = tf.scalar(0)
   let images = 0
   return {
     workers: 1,
@@ -36,8 +37,8 @@ export function createDeviceStepper(options: { model: tf.LayersModel; optimizer:
       both.dispose()
       const result = { loss: (loss as number) / images, correct: correct as number, images }
       tf.dispose([lossSum, correctSum])
-      lossSum = tf.keep(tf.scalar(0))
-      correctSum = tf.keep(tf.scalar(0))
+      lossSum = tf.scalar(0)
+      correctSum = tf.scalar(0)
       images = 0
       return result
     },
