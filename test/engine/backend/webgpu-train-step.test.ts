@@ -23,7 +23,7 @@ import { describeWebGpu, maxAbs, maxAbsDiff, readAll, watchGpuSyncReads } from '
  * errors 100× larger. Measured on lavapipe: losses within 4e-7 (relative); weight changes within
  * 1.8e-5 (relative), set by the float32 spacing of the weights themselves, not by the kernels: γ
  * sits near 1, where floats are 1.2e-7 apart, and moves by 7e-3, so two correct updates can differ
- * by 1–2 spacings = 1.7e-5–3.5e-5 of the change (every other weight agrees within 3e-6). The
+ * by 1–2 spacings = 1.7e-5–3.5e-5 of the change (every other weight agrees within 3.7e-6). The
  * bound, 1e-4, is 3× that worst case; a wrong gradient (a transposed kernel, a missing batch-norm
  * term, a wrong stride) errs by 1e-1 or more.
  * A conv bias before batch norm has a zero gradient in exact arithmetic: on both backends it moves
