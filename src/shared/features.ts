@@ -54,6 +54,10 @@ export interface ShotResult {
   meanAcc: number
   /** Sample standard deviation over draws (0 for one draw). */
   stdAcc: number
+  /** Wilson 95 % interval of meanAcc as a proportion of the test set (see wilsonInterval). */
+  ci95: [number, number]
+  /** Test images every head of this point was evaluated on. */
+  testImages: number
   /** Test accuracy of each draw, in draw order. */
   accs: number[]
   /** Learning curve averaged over draws, one point per epoch (train and test). */
@@ -69,6 +73,9 @@ export interface ProbeResult {
   dims: number
   acc: number
   stdAcc: number
+  /** Wilson 95 % interval of acc on the test set. */
+  ci95: [number, number]
+  testImages: number
   curve: HeadCurvePoint[]
 }
 
@@ -83,6 +90,9 @@ export interface TemperatureResult {
   T: number
   acc: number
   stdAcc: number
+  /** Wilson 95 % interval of acc on the test set. */
+  ci95: [number, number]
+  testImages: number
   curve: HeadCurvePoint[]
 }
 
@@ -128,11 +138,16 @@ export interface FeatureStudyResult {
   speedup: number | null
   /** Images in each epoch timed above (the whole cached pool). */
   timedImages: number
-  testPerClass: number
+  /** Test images per class asked for; null: every test image of the chosen classes (the default). */
+  testPerClass: number | null
+  /** Test images the heads were evaluated on (all classes together). */
+  testImages: number
   shots: ShotResult[]
   probes: ProbeResult[]
   temperatureMode: TemperatureMode | null
   temperatures: TemperatureResult[]
+  /** Neighbouring points of a drawn trend that differ by less than their uncertainty (see uncertaintyWarnings). */
+  warnings: string[]
   notes: string[]
 }
 
@@ -155,7 +170,7 @@ export interface FeatureStudyRequest {
   classes?: string[]
   /** k images per class for the few-shot curve. Default 2, 4, 8, 16. */
   shots?: number[]
-  /** Fixed test images per class. Default 8. */
+  /** Fixed test images per class. Default: every test image of the chosen classes (cached once, like the rest). */
   testPerClass?: number
   /** Seeded draws per k. Default 3. */
   draws?: number
@@ -217,3 +232,68 @@ export function checkpointPreprocessing(normalization: { mean: number[]; std: nu
   const three = (v: number[]): [number, number, number] => [v[0], v[1], v[2]]
   return { name: 'checkpoint', channelOrder: 'rgb', mean: three(normalization.mean), std: three(normalization.std) }
 }
+
+/** z for a two-sided 95 % interval. */
+const Z95 = 1.959963984540054
+
+/**
+ * Wilson score interval (95 %) for an accuracy measured on n test images. Chosen over the normal
+ * approximation because it stays inside [0, 1] and is honest near 0 and 1 and for small n. For a mean
+ * over draws evaluated on the same test set, the test set's sampling error does not average out over
+ * draws, so n is the test set's size, not draws × n.
+ */
+export function wilsonInterval(acc: number, n: number): [number, number] {
+  if (!(n > 0) || !Number.isFinite(acc)) return [0, 1]
+  const p = Math.min(1, Math.max(0, acc))
+  const z2 = Z95 * Z95
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+  const half = (Z95 / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n))
+  // At 0 and 1 the bound is exactly 0 or 1 (rounding would otherwise leave 0.9999999999999999).
+  return [p === 0 ? 0 : Math.max(0, centre - half), p === 1 ? 1 : Math.min(1, centre + half)]
+}
+
+/** One point of a drawn trend, with what is known about its uncertainty. */
+export interface UncertainPoint {
+  /** How the point is named in words, e.g. "k=8", "T=2", "fc1". */
+  label: string
+  acc: number
+  stdAcc: number
+  ci95?: [number, number]
+}
+
+/**
+ * The range a point's accuracy could plausibly have: the union of its Wilson 95 % interval on the
+ * test set and ± 1 std over draws (either can dominate: a small test set, or a few shots' luck).
+ */
+export function uncertaintyRange(point: UncertainPoint): [number, number] {
+  const ci = point.ci95 ?? [point.acc, point.acc]
+  return [Math.min(ci[0], point.acc - point.stdAcc), Math.max(ci[1], point.acc + point.stdAcc)]
+}
+
+/**
+ * A warning in words for every pair of neighbouring points (in the order the chart connects them)
+ * whose uncertainty ranges overlap: the line between them draws a trend the measurement cannot tell.
+ */
+export function uncertaintyWarnings(points: UncertainPoint[], what: string): string[] {
+  const warnings: string[] = []
+  for (let i = 1; i < points.length; i++) {
+    const [a, b] = [points[i - 1], points[i]]
+    const [ra, rb] = [uncertaintyRange(a), uncertaintyRange(b)]
+    if (ra[0] <= rb[1] && rb[0] <= ra[1]) {
+      warnings.push(`${what}: ${a.label} and ${b.label} differ by less than their uncertainty (${pctText(a.acc)} vs ${pctText(b.acc)}; plausible ranges ${rangeText(ra)} and ${rangeText(rb)})`)
+    }
+  }
+  return warnings
+}
+
+/** The warnings of a whole study: few-shot curve, probes in depth order, temperatures in the order tried. */
+export function studyWarnings(result: Pick<FeatureStudyResult, 'shots' | 'probes' | 'temperatures'>): string[] {
+  return [
+    ...uncertaintyWarnings(result.shots.map((s) => ({ label: `k=${s.k}`, acc: s.meanAcc, stdAcc: s.stdAcc, ci95: s.ci95 })), 'few-shot curve'),
+    ...uncertaintyWarnings([...result.probes].sort((a, b) => a.depth - b.depth).map((p) => ({ label: p.layer, acc: p.acc, stdAcc: p.stdAcc, ci95: p.ci95 })), 'layer probes'),
+    ...uncertaintyWarnings(result.temperatures.map((t) => ({ label: `T=${t.T}`, acc: t.acc, stdAcc: t.stdAcc, ci95: t.ci95 })), 'temperatures')
+  ]
+}
+
+const pctText = (v: number): string => `${(100 * v).toFixed(1)}%`
+const rangeText = (r: [number, number]): string => `${pctText(Math.max(0, r[0]))}–${pctText(Math.min(1, r[1]))}`

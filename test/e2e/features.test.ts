@@ -90,6 +90,8 @@ describe.skipIf(!haveChromium)('the Features view in Chromium', () => {
 
     await setField('fs-shots', '2, 4')
     await setField('fs-draws', '1')
+    // Every test image by default; 4 per class here keeps the run short.
+    expect(await page.getByTestId('fs-test-per-class').inputValue()).toBe('all')
     await setField('fs-test-per-class', '4')
     await page.getByTestId('fs-probes-none').click()
     await page.getByTestId('fs-probe-block2_conv1').check()
@@ -126,6 +128,11 @@ describe.skipIf(!haveChromium)('the Features view in Chromium', () => {
     // Train and test curves for each k.
     expect(await attrNumber('fs-chart-curve-acc')).toBe(4)
     expect(await page.getByTestId('fs-table-shots').locator('tbody tr').count()).toBe(2)
+    // Each accuracy with its std, Wilson 95 % interval and test-set size.
+    expect(await page.getByTestId('fs-test-set').textContent()).toBe('12 test images (4 per class)')
+    const cells = await page.getByTestId('fs-table-shots').locator('tbody tr').first().locator('td').allTextContents()
+    expect(cells.slice(1, 4)).toEqual([expect.stringMatching(/^\d+\.\d% ± \d+\.\d%$/), expect.stringMatching(/^\d+\.\d–\d+\.\d%$/), '12'])
+    expect(await page.getByTestId('fs-uncertainty').textContent()).toMatch(/Wilson 95% interval on the 12 test images/)
     expect(await page.getByTestId('fs-speedup').textContent()).toMatch(/\d+(\.\d)?×/)
     expect(await page.getByTestId('fs-full-epoch').textContent()).toMatch(/\d/)
     await page.evaluate("document.querySelector('main.content').scrollTo({ top: 0 })")

@@ -59,17 +59,19 @@ const RESULT: FeatureStudyResult = {
   fullEpochSeconds: 0.0185,
   speedup: 37,
   timedImages: 48,
-  testPerClass: 4,
+  testPerClass: null,
+  testImages: 300,
   shots: [
-    { k: 2, meanAcc: 0.5, stdAcc: 0, accs: [0.5], curve },
-    { k: 4, meanAcc: 0.6, stdAcc: 0, accs: [0.6], curve }
+    { k: 2, meanAcc: 0.5, stdAcc: 0.02, ci95: [0.444, 0.556], testImages: 300, accs: [0.5], curve },
+    { k: 4, meanAcc: 0.6, stdAcc: 0, ci95: [0.544, 0.654], testImages: 300, accs: [0.6], curve }
   ],
-  probes: [{ layer: 'block1_conv2', depth: 2, dims: 4, acc: 0.45, stdAcc: 0, curve }],
+  probes: [{ layer: 'block1_conv2', depth: 2, dims: 4, acc: 0.45, stdAcc: 0, ci95: [0.395, 0.507], testImages: 300, curve }],
   temperatureMode: 'head',
   temperatures: [
-    { T: 1, acc: 0.5, stdAcc: 0, curve },
-    { T: 4, acc: 0.55, stdAcc: 0, curve }
+    { T: 1, acc: 0.5, stdAcc: 0, ci95: [0.444, 0.556], testImages: 300, curve },
+    { T: 4, acc: 0.55, stdAcc: 0, ci95: [0.494, 0.605], testImages: 300, curve }
   ],
+  warnings: [],
   notes: []
 }
 
@@ -136,6 +138,16 @@ describe('Features view', () => {
     expect(wrapper.find('[data-testid="fs-cached-epoch"]').text()).toBe('0.50 ms')
     expect(wrapper.find('[data-testid="fs-full-epoch"]').text()).toBe('19 ms')
     expect(wrapper.findAll('[data-testid="fs-table-shots"] tbody tr')).toHaveLength(2)
+    // Every accuracy with its std, Wilson interval and test-set size; the overlapping trends in words.
+    expect(wrapper.find('[data-testid="fs-test-set"]').text()).toBe('300 test images (every test image of the classes)')
+    expect(wrapper.findAll('[data-testid="fs-table-shots"] tbody tr')[0]!.findAll('td').map((td) => td.text())).toEqual(['2', '50.0% ± 2.0%', '44.4–55.6%', '300', '50%'])
+    expect(wrapper.find('[data-testid="fs-table-probes"] tbody tr').findAll('td').map((td) => td.text())).toEqual(['block1_conv2', '2', '4', '45.0% ± 0.0%', '39.5–50.7%', '300'])
+    expect(wrapper.findAll('[data-testid="fs-table-temperatures"] tbody tr')[1]!.findAll('td').map((td) => td.text())).toEqual(['4', '55.0% ± 0.0%', '49.4–60.5%', '300'])
+    // k=2 (44.4–55.6 %) and k=4 (54.4–65.4 %) overlap, as do T=1 and T=4.
+    expect(wrapper.findAll('[data-testid="fs-trend-warning"]').map((w) => w.text())).toEqual([
+      expect.stringMatching(/^few-shot curve: k=2 and k=4 differ by less than their uncertainty/),
+      expect.stringMatching(/^temperatures: T=1 and T=4 differ by less than their uncertainty/)
+    ])
 
     // Back to the view later: the result is still there; another project shows its own (none).
     wrapper.unmount()

@@ -8,7 +8,7 @@ import { importPretrained } from '../../engine/models/pretrained-import'
 import { listFlag, numberFlag, UsageError } from '../args'
 
 export const FEATURES_USAGE = `usage: cli features --project DIR --source <runId|model.json|file.h5> --layer NAME --dataset ID [--classes c1,c2,…]
-  [--shots 2,4,8,16] [--test-per-class 8] [--draws 3] [--pool-per-class N] [--pooling avg|max|flatten]
+  [--shots 2,4,8,16] [--test-per-class N|all] [--draws 3] [--pool-per-class N] [--pooling avg|max|flatten]
   [--probe-layers a,b,c] [--probe-k N|all] [--temperatures 1,2,4,8,16] [--temperature-mode head|soft-features|distill]
   [--teacher <runId|path>] [--alpha 0.9] [--preprocessing caffe|tf|torch|unit] [--input-size N]
   [--epochs 100] [--lr 0.01] [--batch-size 256] [--seed 0] [--no-timing] [--json]
@@ -72,6 +72,9 @@ export function parseFeaturesArgs(argv: string[]): { options: FeatureStudyOption
     throw new UsageError(`--preprocessing: ${(error as Error).message}`)
   }
   const probeK = values['probe-k'] === 'all' ? null : numberFlag('probe-k', values['probe-k'])
+  // 'all' (the default) evaluates on every test image of the chosen classes.
+  const testPerClass = values['test-per-class'] === 'all' ? undefined : numberFlag('test-per-class', values['test-per-class'])
+  if (testPerClass !== undefined && (!Number.isInteger(testPerClass) || testPerClass < 1)) throw new UsageError(`--test-per-class: '${values['test-per-class']}' is not a positive whole number or 'all'`)
   const source = values.source as string
   const options: FeatureStudyOptions = {
     projectDir: resolve(values.project as string),
@@ -80,7 +83,7 @@ export function parseFeaturesArgs(argv: string[]): { options: FeatureStudyOption
     dataset: values.dataset as string,
     classes: listFlag(values.classes),
     shots: numberList('shots', values.shots),
-    testPerClass: numberFlag('test-per-class', values['test-per-class']),
+    testPerClass,
     draws: numberFlag('draws', values.draws),
     poolPerClass: numberFlag('pool-per-class', values['pool-per-class']),
     pooling,
@@ -116,6 +119,8 @@ function progressLine(): (p: FeatureProgress) => void {
 }
 
 const pct = (v: number): string => `${(100 * v).toFixed(1)}%`
+/** "41.2% ± 1.3% (95% CI 38.1–44.3%, n=1000)": std over draws, Wilson interval and test-set size. */
+const accText = (acc: number, std: number, ci: [number, number], n: number): string => `${pct(acc)} ± ${pct(std)}  (95% CI ${(100 * ci[0]).toFixed(1)}–${pct(ci[1])}, n=${n})`
 
 function printSummary(r: FeatureStudyResult): void {
   const out: string[] = [
@@ -124,11 +129,13 @@ function printSummary(r: FeatureStudyResult): void {
     r.speedup !== null && r.headEpochSeconds !== null && r.fullEpochSeconds !== null
       ? `epoch over ${r.timedImages} images: cached head ${(1000 * r.headEpochSeconds).toFixed(2)} ms, full forward pass ${(1000 * r.fullEpochSeconds).toFixed(1)} ms → ${r.speedup.toFixed(0)}× faster`
       : 'timing skipped (--no-timing)',
-    'few-shot (test accuracy, mean ± std over draws):',
-    ...r.shots.map((s) => `  k=${String(s.k).padStart(3)}  ${pct(s.meanAcc)} ± ${pct(s.stdAcc)}`)
+    `test set: ${r.testImages} images (${r.testPerClass === null ? 'every test image of the classes' : `${r.testPerClass} per class`})`,
+    'few-shot (test accuracy, mean ± std over draws, Wilson 95% interval on the test set):',
+    ...r.shots.map((s) => `  k=${String(s.k).padStart(3)}  ${accText(s.meanAcc, s.stdAcc, s.ci95, s.testImages)}`)
   ]
-  if (r.probes.length > 0) out.push('layer probes:', ...r.probes.map((p) => `  ${p.layer.padEnd(14)} ${String(p.dims).padStart(6)} dims  ${pct(p.acc)} ± ${pct(p.stdAcc)}`))
-  if (r.temperatures.length > 0) out.push(`temperature (${r.temperatureMode}):`, ...r.temperatures.map((t) => `  T=${String(t.T).padStart(3)}  ${pct(t.acc)} ± ${pct(t.stdAcc)}`))
+  if (r.probes.length > 0) out.push('layer probes:', ...r.probes.map((p) => `  ${p.layer.padEnd(14)} ${String(p.dims).padStart(6)} dims  ${accText(p.acc, p.stdAcc, p.ci95, p.testImages)}`))
+  if (r.temperatures.length > 0) out.push(`temperature (${r.temperatureMode}):`, ...r.temperatures.map((t) => `  T=${String(t.T).padStart(3)}  ${accText(t.acc, t.stdAcc, t.ci95, t.testImages)}`))
+  for (const warning of r.warnings) out.push(`warning: ${warning}`)
   for (const note of r.notes) out.push(`note: ${note}`)
   process.stdout.write(`${out.join('\n')}\n`)
 }

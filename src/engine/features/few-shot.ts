@@ -1,4 +1,4 @@
-import type { HeadCurvePoint, HeadOptions, ShotResult } from '../../shared/features'
+import { wilsonInterval, type HeadCurvePoint, type HeadOptions, type ShotResult } from '../../shared/features'
 import { indicesByClass } from '../data/split'
 import { createRandom, deriveSeed, shuffleInPlace } from '../random'
 import { checkCancelled } from './cancel'
@@ -55,6 +55,8 @@ export interface DrawsInput {
 
 export interface DrawsOutcome {
   accs: number[]
+  /** Test images every head was evaluated on. */
+  testImages: number
   curve: HeadCurvePoint[]
   /** Mean seconds per head epoch (training only). */
   epochSeconds: number
@@ -84,7 +86,7 @@ export async function runDraws(input: DrawsInput): Promise<DrawsOutcome> {
     seconds += result.epochSeconds
     input.onHead?.()
   }
-  return { accs, curve: meanCurve(curves), epochSeconds: seconds / draws }
+  return { accs, testImages: input.test.labels.length, curve: meanCurve(curves), epochSeconds: seconds / draws }
 }
 
 /** Few-shot curve: test accuracy (mean and spread over draws) for every k. */
@@ -93,11 +95,17 @@ export async function runFewShot(input: Omit<DrawsInput, 'k'> & { shots: number[
   const epochSeconds = new Map<number, number>()
   for (const k of input.shots) {
     const outcome = await runDraws({ ...input, k })
-    const { mean, std } = meanStd(outcome.accs)
-    shots.push({ k, meanAcc: mean, stdAcc: std, accs: outcome.accs, curve: outcome.curve })
+    const { acc, stdAcc, ci95, testImages } = summarizeAccuracy(outcome)
+    shots.push({ k, meanAcc: acc, stdAcc, ci95, testImages, accs: outcome.accs, curve: outcome.curve })
     epochSeconds.set(k, outcome.epochSeconds)
   }
   return { shots, epochSeconds }
+}
+
+/** Mean accuracy over draws with both uncertainties: std over draws and the test set's Wilson 95 % interval. */
+export function summarizeAccuracy(outcome: Pick<DrawsOutcome, 'accs' | 'testImages'>): { acc: number; stdAcc: number; ci95: [number, number]; testImages: number } {
+  const { mean, std } = meanStd(outcome.accs)
+  return { acc: mean, stdAcc: std, ci95: wilsonInterval(mean, outcome.testImages), testImages: outcome.testImages }
 }
 
 /** Mean and sample standard deviation (0 for fewer than two values). */

@@ -43,21 +43,60 @@ export function memorySource(x: Float32Array, labels: Int32Array, dims: number):
   }
 }
 
-/** Per-dimension mean and std of the training features (std floored, so constant dims stay finite). */
+/**
+ * Per-dimension centre and scale of the training features: features are standardized as
+ * (x − mean) / std. `std` is each dimension's own std, except where that would blow test rows up.
+ */
 export interface Standardizer {
   mean: Float32Array
   std: Float32Array
+  /** Dimensions that were constant on the training rows (they got the layer's typical scale, see measureStandardizer). */
+  constantDims: number
 }
 
-/** Measures a standardizer over a feature matrix. */
+/**
+ * Below this fraction of the layer's typical std, a dimension's own std is not trusted as its scale.
+ * A ReLU dimension that is nonzero in one of 20 training rows has a tiny std; dividing by it sends a test
+ * image with an ordinary value there to hundreds, as dangerous as a constant dimension. 0.1 caps that
+ * amplification at 10× the layer's scale while leaving every dimension that really varies alone.
+ */
+export const MIN_SCALE_FRACTION = 0.1
+
+/**
+ * Measures a standardizer over a feature matrix (the training rows).
+ *
+ * Constant dimensions are centred but not scaled by their own std (which is 0): they are divided by the
+ * layer's typical std instead (the root mean square of the varying dimensions' stds, 1 when none vary).
+ * Why not a tiny floor (the old 1e-6): ReLU features are sparse, and with a few shots many dimensions
+ * are 0 on every training row; a test image with 0.5 there became 500,000, and the head's weights on
+ * those dimensions never trained (their inputs were 0), so test logits became huge random numbers.
+ * Why not drop them: a kept dimension costs nothing (its standardized training value is 0, so only
+ * weight decay moves its weight) and keeps every head the layer's width, which probes report and the
+ * timed full pass shares. Why the typical std rather than 1: raw feature scales differ wildly between
+ * layers and preprocessings (caffe VGG16 activations reach hundreds), so "1" would not mean "unscaled"
+ * relative to the standardized dimensions. Nearly constant dimensions are floored at
+ * MIN_SCALE_FRACTION of the same typical std.
+ */
 export function measureStandardizer(x: Float32Array, dims: number): Standardizer {
   const rows = x.length / dims
-  const mean = new Float32Array(dims)
+  const mean = new Float64Array(dims)
   const sq = new Float64Array(dims)
   for (let r = 0; r < rows; r++) for (let d = 0; d < dims; d++) mean[d] += x[r * dims + d] / rows
   for (let r = 0; r < rows; r++) for (let d = 0; d < dims; d++) sq[d] += (x[r * dims + d] - mean[d]) ** 2
-  const std = Float32Array.from(sq, (s) => Math.max(1e-6, Math.sqrt(s / Math.max(1, rows))))
-  return { mean, std }
+  const own = Float64Array.from(sq, (s) => Math.sqrt(s / Math.max(1, rows)))
+  // "Constant" relative to the largest std, so float32 rounding of a constant column (±1 ulp) counts as constant.
+  const largest = own.reduce((a, v) => Math.max(a, v), 0)
+  const isConstant = (s: number): boolean => !(s > 1e-6 * largest)
+  let sumSq = 0
+  let varying = 0
+  for (const s of own) {
+    if (isConstant(s)) continue
+    sumSq += s * s
+    varying++
+  }
+  const typical = varying > 0 ? Math.sqrt(sumSq / varying) : 1
+  const std = Float32Array.from(own, (s) => (isConstant(s) ? typical : Math.max(s, MIN_SCALE_FRACTION * typical)))
+  return { mean: Float32Array.from(mean), std, constantDims: dims - varying }
 }
 
 /** Hinton's soft targets: the teacher's class probabilities at temperature T, for every training row. */
@@ -149,7 +188,7 @@ export async function trainHead(input: TrainHeadInput): Promise<HeadResult> {
 }
 
 /** (x − mean) / std per dimension, into a new matrix. */
-function standardize(x: Float32Array, std: Standardizer): Float32Array {
+export function standardize(x: Float32Array, std: Standardizer): Float32Array {
   const dims = std.mean.length
   const out = new Float32Array(x.length)
   for (let i = 0; i < x.length; i++) out[i] = (x[i] - std.mean[i % dims]) / std.std[i % dims]

@@ -13,24 +13,31 @@ export interface StudyImages {
 }
 
 /**
- * Loads at most `poolPerClass` training and `testPerClass` test images of each class (a seeded choice;
- * readers skip decoding the rest). A source without a test split gives up `testPerClass` images of
- * each class from its training pool, never shared with the pool.
+ * Loads at most `poolPerClass` training images of each class (a seeded choice; readers skip decoding
+ * the rest) and `testPerClass` test images of each class, or every test image when it is null. A
+ * source without a test split gives up `testPerClass` images of each class from its training pool
+ * (with null: every image not in the pool), never shared with the pool.
  * @param imageSize side image folders are resized to (the network's input); CIFAR stays 32 and is resized on the fly
  */
 export async function loadStudyImages(
   datasetId: string,
-  options: { classes?: string[]; poolPerClass: number; testPerClass: number; seed: number; imageSize: number; onProgress?: (p: ProgressInfo) => void }
+  options: { classes?: string[]; poolPerClass: number; testPerClass: number | null; seed: number; imageSize: number; onProgress?: (p: ProgressInfo) => void }
 ): Promise<StudyImages> {
   const notes: string[] = []
-  const holdOut = options.poolPerClass + options.testPerClass
-  const dataset = await loadDataset(datasetId, {
-    classes: options.classes,
-    maxPerClass: { train: holdOut, test: Math.max(options.testPerClass, holdOut) },
-    seed: options.seed,
-    imageSize: options.imageSize,
-    onProgress: options.onProgress
-  })
+  const { poolPerClass, testPerClass } = options
+  const read = (maxTrain: number | undefined) =>
+    loadDataset(datasetId, {
+      classes: options.classes,
+      // A cap of undefined reads every image of that split.
+      maxPerClass: { train: maxTrain, test: testPerClass === null ? undefined : Math.max(testPerClass, poolPerClass + testPerClass) },
+      seed: options.seed,
+      imageSize: options.imageSize,
+      onProgress: options.onProgress
+    })
+  // With a test split the pool is all that the training split must give; without one, the held-out
+  // images come from it too (all of it when every image is asked for), so it is read again, larger.
+  let dataset = await read(testPerClass === null ? poolPerClass : poolPerClass + testPerClass)
+  if (!(dataset.splits.train && dataset.splits.test) && testPerClass === null) dataset = await read(undefined)
   if (dataset.width !== dataset.height) throw new Error(`${datasetId}: images are ${dataset.width}×${dataset.height}; feature studies need square images`)
   const { train, test } = dataset.splits
   const all = (set: ImageSet): Int32Array => Int32Array.from(set.labels.keys())
@@ -38,14 +45,14 @@ export async function loadStudyImages(
   let pool: StudyImages['pool']
   let testPart: StudyImages['test']
   if (train && test) {
-    pool = { set: train, indices: capPerClass(train, all(train), numClasses, options.poolPerClass) }
-    testPart = { set: test, indices: capPerClass(test, all(test), numClasses, options.testPerClass) }
+    pool = { set: train, indices: capPerClass(train, all(train), numClasses, poolPerClass) }
+    testPart = { set: test, indices: testPerClass === null ? all(test) : capPerClass(test, all(test), numClasses, testPerClass) }
   } else {
     const only = (train ?? test) as ImageSet | undefined
     if (!only) throw new Error(`${datasetId}: no images found in either split`)
-    notes.push(`${datasetId} has one split only: ${options.testPerClass} images per class of it are held out as the test set`)
-    const { held, rest } = holdOutPerClass(only, numClasses, options.testPerClass, options.seed)
-    pool = { set: only, indices: capPerClass(only, rest, numClasses, options.poolPerClass) }
+    const { held, rest } = holdOutPerClass(only, numClasses, testPerClass, poolPerClass, options.seed)
+    notes.push(`${datasetId} has one split only: ${testPerClass === null ? `every image not in the pool (${held.length})` : `${testPerClass} per class`} of it held out as the test set`)
+    pool = { set: only, indices: capPerClass(only, rest, numClasses, poolPerClass) }
     testPart = { set: only, indices: held }
   }
   return { classNames: dataset.classNames, imageSize: dataset.height, pool, test: testPart, notes }
@@ -65,14 +72,16 @@ function capPerClass(set: ImageSet, indices: Int32Array, numClasses: number, max
   return Int32Array.from(out)
 }
 
-function holdOutPerClass(set: ImageSet, numClasses: number, perClass: number, seed: number): { held: Int32Array; rest: Int32Array } {
+/** Per class, `perClass` images held out at random (null: all but `poolPerClass` of them); the rest stays for the pool. */
+function holdOutPerClass(set: ImageSet, numClasses: number, perClass: number | null, poolPerClass: number, seed: number): { held: Int32Array; rest: Int32Array } {
   const random = createRandom(deriveSeed(seed, 'features:test-holdout'))
   const held: number[] = []
   const rest: number[] = []
   for (const members of indicesByClass(set.labels, numClasses)) {
     shuffleInPlace(members, random)
-    held.push(...members.slice(0, perClass))
-    rest.push(...members.slice(perClass))
+    const count = perClass ?? Math.max(0, members.length - poolPerClass)
+    held.push(...members.slice(0, count))
+    rest.push(...members.slice(count))
   }
   return { held: Int32Array.from(held).sort(), rest: Int32Array.from(rest).sort() }
 }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { selectBackend } from '../../../src/engine/backend/select-backend'
 import { drawShots, meanCurve, meanStd, runFewShot } from '../../../src/engine/features/few-shot'
-import { DEFAULT_HEAD_OPTIONS, memorySource, trainHead } from '../../../src/engine/features/head'
+import { DEFAULT_HEAD_OPTIONS, measureStandardizer, memorySource, standardize, trainHead, type Standardizer } from '../../../src/engine/features/head'
+import { evaluateReference, fitReferenceLogReg } from '../../../src/engine/features/reference-logreg'
 import { headLossAndGradients, type HeadObjective } from '../../../src/engine/features/head-gradient'
 import { softmaxRows, softTargetsFor, teacherColumns } from '../../../src/engine/features/temperature'
 import { createRandom } from '../../../src/engine/random'
@@ -61,6 +62,94 @@ describe('softmax head on features', () => {
     const onlyHard = await trainHead({ train: memorySource(train.x, train.labels, 8), test, numClasses: 3, options: head, soft: soft(0) })
     expect(onlySoft.testAcc).toBeLessThan(0.1) // learned the teacher's shifted labels
     expect(onlyHard.testAcc).toBeGreaterThan(0.9)
+  })
+})
+
+/**
+ * Sparse ReLU features like fc2's: each class lights up its own few dimensions, plus rare noise spikes.
+ * With k rows per class most dimensions are 0 on every training row, while test rows have values there.
+ */
+function sparseRelu(perClass: number, classes: number, dims: number, seed: number): { x: Float32Array; labels: Int32Array } {
+  const random = createRandom(seed)
+  const labels = Int32Array.from({ length: perClass * classes }, (_, i) => i % classes)
+  const x = new Float32Array(labels.length * dims)
+  labels.forEach((label, i) => {
+    for (let d = 0; d < dims; d++) {
+      const own = d % classes === label && d < 4 * classes // 4 informative dimensions per class
+      const pre = own ? 1 + random.next() : random.next() < 0.05 ? 0.5 * random.next() : -1 // ReLU: mostly 0 elsewhere
+      x[i * dims + d] = Math.max(0, pre)
+    }
+  })
+  return { x, labels }
+}
+
+/** The standardizer before issue 21: each dimension's own std, floored at 1e-6. */
+function oldStandardizer(x: Float32Array, dims: number): Standardizer {
+  const rows = x.length / dims
+  const mean = new Float32Array(dims)
+  const std = new Float32Array(dims)
+  for (let d = 0; d < dims; d++) {
+    for (let r = 0; r < rows; r++) mean[d] += x[r * dims + d] / rows
+    let sq = 0
+    for (let r = 0; r < rows; r++) sq += (x[r * dims + d] - mean[d]) ** 2
+    std[d] = Math.max(1e-6, Math.sqrt(sq / rows))
+  }
+  return { mean, std, constantDims: 0 }
+}
+
+describe('standardizing sparse ReLU features (issue 21: test losses of 10,000 at k = 2)', () => {
+  const dims = 96
+  const classes = 4
+  const test = sparseRelu(50, classes, dims, 11)
+
+  it.each([1, 2])('k = %i: constant training dimensions are centred, not blown up; test loss stays the order of the train loss', async (k) => {
+    const train = sparseRelu(k, classes, dims, 20 + k)
+    const std = measureStandardizer(train.x, dims)
+    // Most dimensions are 0 on all k × 4 training rows, and some test row has a value in each of them.
+    expect(std.constantDims).toBeGreaterThan(dims / 3)
+    const constant = [...std.std.keys()].filter((d) => train.labels.every((_, r) => train.x[r * dims + d] === train.x[d]))
+    expect(constant.length).toBe(std.constantDims)
+    expect(constant.some((d) => test.labels.some((_, r) => test.x[r * dims + d] > 0))).toBe(true)
+    const z = standardize(test.x, std)
+    expect(Math.max(...z.map(Math.abs))).toBeLessThan(50) // the 1e-6 floor made these 500,000
+
+    const result = await trainHead({ train: memorySource(train.x, train.labels, dims), test, numClasses: classes, options: DEFAULT_HEAD_OPTIONS })
+    const first = result.curve[0]
+    expect(first.testLoss).toBeLessThan(5 * first.trainLoss)
+    expect(Math.max(...result.curve.map((p) => p.testLoss))).toBeLessThan(10)
+    expect(result.testAcc).toBeGreaterThan(0.7) // the informative dimensions are shared by train and test
+
+    // The same head on the old standardizer: the test loss explodes (this is what the checks above catch).
+    const old = await trainHead({ train: memorySource(train.x, train.labels, dims), test, numClasses: classes, options: DEFAULT_HEAD_OPTIONS, standardizer: oldStandardizer(train.x, dims) })
+    expect(old.curve[0].testLoss).toBeGreaterThan(100 * old.curve[0].trainLoss)
+  })
+
+  it('varying dimensions keep their own std; a dimension active on one row is floored at a tenth of the typical std', () => {
+    // Column 0 varies (std 1), column 1 is constant 3, column 2 is nonzero on one row of 4.
+    const x = Float32Array.from([0, 3, 0, 2, 3, 0, 0, 3, 0, 2, 3, 0.004])
+    const std = measureStandardizer(x, 3)
+    expect(Array.from(std.mean)).toEqual([1, 3, 0.001].map((v) => expect.closeTo(v, 6)))
+    expect(std.std[0]).toBeCloseTo(1, 6)
+    expect(std.constantDims).toBe(1)
+    const typical = Math.sqrt((1 + 0.004 ** 2 * (3 / 16)) / 2) // RMS of the varying columns' stds
+    expect(std.std[1]).toBeCloseTo(typical, 5)
+    expect(std.std[2]).toBeCloseTo(0.1 * typical, 5)
+    expect(measureStandardizer(new Float32Array(6).fill(7), 2)).toMatchObject({ constantDims: 2, std: Float32Array.from([1, 1]) })
+  })
+})
+
+describe('reference logistic regression (full-batch L-BFGS, float64)', () => {
+  it('converges to a stationary point of the head objective and agrees with the Adam head', async () => {
+    const train = blobs(15, 4, 16, 1.5, 7)
+    const test = blobs(40, 4, 16, 1.5, 8)
+    const std = measureStandardizer(train.x, 16)
+    const fit = fitReferenceLogReg(standardize(train.x, std), train.labels, 16, 4, { weightDecay: 1e-2 })
+    expect(fit.converged).toBe(true)
+    expect(fit.gradNorm).toBeLessThan(1e-6)
+    const reference = evaluateReference(fit, standardize(test.x, std), test.labels)
+    const head = await trainHead({ train: memorySource(train.x, train.labels, 16), test, numClasses: 4, options: { ...DEFAULT_HEAD_OPTIONS, weightDecay: 1e-2, epochs: 300 } })
+    expect(Math.abs(head.testAcc - reference.acc)).toBeLessThan(0.05)
+    expect(Math.abs(head.curve.at(-1)!.trainLoss - fit.loss)).toBeLessThan(0.02) // same objective, same minimum
   })
 })
 

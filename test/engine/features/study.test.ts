@@ -64,6 +64,15 @@ describe('feature study (demo data, tiny VGG11-BN trained on group A, studied on
     expect(first.shots[1].meanAcc).toBeGreaterThan(1 / 5 + 0.1) // well above chance on 100 test images
     expect(first.shots[0].accs).toHaveLength(3)
     expect(first.shots[0].curve).toHaveLength(100)
+    // Uncertainty: every accuracy with the test set's size and its Wilson 95 % interval around it.
+    expect([first.testPerClass, first.testImages]).toEqual([20, 100])
+    for (const point of [...first.shots.map((s) => ({ acc: s.meanAcc, ...s })), ...first.probes, ...first.temperatures]) {
+      expect(point.testImages).toBe(100)
+      expect(point.ci95[0]).toBeLessThanOrEqual(point.acc)
+      expect(point.ci95[1]).toBeGreaterThanOrEqual(point.acc)
+      expect(point.ci95[1] - point.ci95[0]).toBeGreaterThan(0.05) // 100 images: several points either side
+    }
+    expect(Array.isArray(first.warnings)).toBe(true)
     expect(first.probes.map((p) => [p.layer, p.dims])).toEqual([['block1_pool', 4], ['block3_pool', 16], ['fc1', 256]])
     expect(first.probes.map((p) => p.depth)).toEqual([...first.probes.map((p) => p.depth)].sort((a, b) => a - b))
     expect(first.temperatureMode).toBe('soft-features')
@@ -92,6 +101,14 @@ describe('feature study (demo data, tiny VGG11-BN trained on group A, studied on
     )
   })
 
+  it('evaluates on every test image of the classes by default', async () => {
+    const { testPerClass: _, ...rest } = common()
+    const result = await runFeatureStudy({ ...rest, layer: 'fc1', shots: [2], draws: 1, timeFullPass: false })
+    // The demo dataset has 100 test images per class; 5 classes.
+    expect([result.testPerClass, result.testImages, result.shots[0].testImages]).toEqual([null, 500, 500])
+    await expect(runFeatureStudy({ ...common(), testPerClass: 0, layer: 'fc1', shots: [2] })).rejects.toThrow(/testPerClass: 0 is not a positive integer/)
+  })
+
   it('stops when cancelled, leaving no half-built cache', async () => {
     const abort = new AbortController()
     const study = runFeatureStudy({ ...common(), layer: 'block2_pool', probeLayers: ['block3_conv1'], pooling: 'max', shots: [16], signal: abort.signal, onProgress: (p) => p.phase === 'caching' && abort.abort() })
@@ -118,6 +135,10 @@ describe('cli features', () => {
     expect(options).not.toHaveProperty('draws') // unset flags leave the engine's defaults
     expect(() => parseFeaturesArgs(['--project', 'p', '--source', 'r', '--layer', 'fc1', '--dataset', 'demo', '--pooling', 'sum'])).toThrow(/--pooling: 'sum'/)
     expect(() => parseFeaturesArgs(['--project', 'p', '--layer', 'fc1', '--dataset', 'demo'])).toThrow(/--source is required/)
+    const flags = ['--project', 'p', '--source', 'r', '--layer', 'fc1', '--dataset', 'demo']
+    expect(parseFeaturesArgs([...flags, '--test-per-class', 'all']).options).not.toHaveProperty('testPerClass')
+    expect(parseFeaturesArgs([...flags, '--test-per-class', '50']).options).toMatchObject({ testPerClass: 50 })
+    expect(() => parseFeaturesArgs([...flags, '--test-per-class', '2.5'])).toThrow(/--test-per-class: '2.5' is not a positive whole number or 'all'/)
   })
 
   it('prints the study as JSON for charts, from a model.json path, and lists the caches', async () => {
@@ -132,6 +153,10 @@ describe('cli features', () => {
       expect(result.layer).toBe('block4_conv1')
       expect(result.source).toBe(modelJson)
       expect(result.shots.map((s) => [s.k, s.accs.length, s.curve.length])).toEqual([[2, 2, 20], [4, 2, 20]])
+      // Intervals and test-set sizes in the JSON: every demo test image of the 5 classes by default.
+      expect(result.testImages).toBe(500)
+      for (const s of [...result.shots, ...result.temperatures]) expect([s.testImages, s.ci95.length]).toEqual([500, 2])
+      expect(Array.isArray(result.warnings)).toBe(true)
       expect(result.temperatureMode).toBe('head')
       expect(typeof result.speedup).toBe('number')
       chunks.length = 0

@@ -1,14 +1,30 @@
 /**
  * A feature study's result as chart data and CSV tables: few-shot accuracy vs k (mean with a ± std
- * band and every draw), learning curves per k, probe accuracy vs depth, accuracy vs temperature.
+ * band, a 95 % interval error bar and every draw), learning curves per k, probe accuracy vs depth,
+ * accuracy vs temperature, and the warnings where a drawn trend is within the uncertainty.
  */
 import type { ChartData, ChartOptions } from 'chart.js'
-import type { FeatureProgress, FeatureStudyResult, HeadCurvePoint } from '../../../shared/features'
+import { studyWarnings, type FeatureProgress, type FeatureStudyResult, type HeadCurvePoint } from '../../../shared/features'
 import { SERIES_COLORS } from './chart-setup'
 import { toCsv, type CsvColumn } from './csv'
 
-type LineData = ChartData<'line', { x: number; y: number }[]>
+type LineData = ChartData<'line', { x: number; y: number | null }[]>
 type CategoryData = ChartData<'line', (number | null)[], string>
+
+/** Label of the error-bar series (Wilson 95 % interval of each accuracy on the test set). */
+export const INTERVAL_LABEL = '95% interval (Wilson, test set)'
+
+/** A point's Wilson 95 % interval; null for a result stored before intervals were reported. */
+const ciOf = (p: { ci95?: [number, number] }): [number, number] | null => p.ci95 ?? null
+
+/**
+ * Error bars as one series: per point a vertical segment lo → hi, then a null that breaks the line
+ * before the next point. 'line' point markers (short horizontal strokes) draw the caps.
+ */
+function errorBars<X extends number | string>(points: { x: X; ci: [number, number] | null }[], color: string) {
+  const data = points.flatMap((p) => (p.ci ? [{ x: p.x, y: p.ci[0] }, { x: p.x, y: p.ci[1] }, { x: p.x, y: null }] : []))
+  return { label: INTERVAL_LABEL, data, borderColor: color, backgroundColor: color, borderWidth: 1.5, pointStyle: 'line' as const, pointRadius: 6, pointHitRadius: 4, spanGaps: false }
+}
 
 const BAND_ALPHA = '33' // hex alpha of a ± std band (≈ 20 %)
 const MEAN_COLOR = SERIES_COLORS[0] as string
@@ -39,6 +55,7 @@ export function fewShotData(result: FeatureStudyResult): LineData {
         MEAN_COLOR
       ),
       { label: 'mean test accuracy (± 1 std)', data: shots.map((s) => ({ x: s.k, y: s.meanAcc })), borderColor: MEAN_COLOR, backgroundColor: MEAN_COLOR, pointRadius: 4, borderWidth: 2 },
+      errorBars(shots.map((s) => ({ x: s.k, ci: ciOf(s) })), MEAN_COLOR),
       {
         label: 'each draw',
         data: shots.flatMap((s) => s.accs.map((a) => ({ x: s.k, y: a }))),
@@ -115,6 +132,14 @@ export function shotCurvesOptions(result: FeatureStudyResult, metric: CurveMetri
   } as ChartOptions<'line'>
 }
 
+/**
+ * Error bars on a category axis: Chart.js places {x: label, y} points at their label (a numeric x
+ * would be taken as the point's own index), but its types only allow numeric x, hence the cast.
+ */
+function categoryBars(points: { x: string; ci: [number, number] | null }[], color: string): CategoryData['datasets'][number] {
+  return errorBars(points, color) as unknown as CategoryData['datasets'][number]
+}
+
 function categoryBand(values: { acc: number; stdAcc: number }[], color: string): CategoryData['datasets'] {
   const common = { borderWidth: 0, pointRadius: 0, pointHitRadius: 0, backgroundColor: `${color}${BAND_ALPHA}` }
   return [
@@ -130,7 +155,8 @@ export function probeData(result: FeatureStudyResult): CategoryData {
     labels: probes.map((p) => p.layer),
     datasets: [
       ...categoryBand(probes, MEAN_COLOR),
-      { label: 'probe test accuracy (± 1 std)', data: probes.map((p) => p.acc), borderColor: MEAN_COLOR, backgroundColor: MEAN_COLOR, pointRadius: 4, borderWidth: 2 }
+      { label: 'probe test accuracy (± 1 std)', data: probes.map((p) => p.acc), borderColor: MEAN_COLOR, backgroundColor: MEAN_COLOR, pointRadius: 4, borderWidth: 2 },
+      categoryBars(probes.map((p) => ({ x: p.layer, ci: ciOf(p) })), MEAN_COLOR)
     ]
   }
 }
@@ -142,7 +168,8 @@ export function temperatureData(result: FeatureStudyResult): CategoryData {
     labels: result.temperatures.map((t) => `T=${t.T}`),
     datasets: [
       ...categoryBand(result.temperatures, color),
-      { label: 'test accuracy (± 1 std)', data: result.temperatures.map((t) => t.acc), borderColor: color, backgroundColor: color, pointRadius: 4, borderWidth: 2 }
+      { label: 'test accuracy (± 1 std)', data: result.temperatures.map((t) => t.acc), borderColor: color, backgroundColor: color, pointRadius: 4, borderWidth: 2 },
+      categoryBars(result.temperatures.map((t) => ({ x: `T=${t.T}`, ci: ciOf(t) })), color)
     ]
   }
 }
@@ -161,12 +188,41 @@ export function mainPointCount(data: { datasets: { label?: string; data: unknown
   return data.datasets.find((d) => d.label)?.data.length ?? 0
 }
 
+/** The points a study's charts connect whose difference is within their uncertainty, in words. */
+export function trendWarnings(result: FeatureStudyResult): string[] {
+  // Recomputed rather than read from result.warnings: results stored before warnings existed get them too.
+  return studyWarnings(result)
+}
+
+/** "41.2% ± 1.3%": an accuracy with its std over draws. */
+export function formatAccStd(acc: number, std: number): string {
+  return `${(100 * acc).toFixed(1)}% ± ${(100 * std).toFixed(1)}%`
+}
+
+/** "38.1–44.3%": a 95 % interval; '—' when the result predates intervals. */
+export function formatInterval(ci: [number, number] | undefined): string {
+  return ci ? `${(100 * ci[0]).toFixed(1)}–${(100 * ci[1]).toFixed(1)}%` : '—'
+}
+
+/** The test set in words: "5,000 test images (every test image of the classes)". */
+export function testSetText(result: FeatureStudyResult): string {
+  const n = result.testImages as number | undefined
+  const how = result.testPerClass === null ? 'every test image of the classes' : `${result.testPerClass} per class`
+  return n === undefined ? `${result.testPerClass} test images per class` : `${n.toLocaleString('en-US')} test images (${how})`
+}
+
 const round = (v: number | null | undefined, digits = 4): number | null => (v === null || v === undefined ? null : Number(v.toFixed(digits)))
+const ciLow = (p: { ci95?: [number, number] }): number | null => round(p.ci95?.[0])
+const ciHigh = (p: { ci95?: [number, number] }): number | null => round(p.ci95?.[1])
+const testImages = (p: { testImages?: number }): number | null => p.testImages ?? null
 
 const SHOT_COLUMNS: CsvColumn<FeatureStudyResult['shots'][number]>[] = [
   { header: 'k', value: (s) => s.k },
   { header: 'mean_test_acc', value: (s) => round(s.meanAcc) },
   { header: 'std_test_acc', value: (s) => round(s.stdAcc) },
+  { header: 'ci95_low', value: ciLow },
+  { header: 'ci95_high', value: ciHigh },
+  { header: 'test_images', value: testImages },
   { header: 'draws', value: (s) => s.accs.length },
   { header: 'draw_accs', value: (s) => s.accs.map((a) => round(a)).join(' ') }
 ]
@@ -176,13 +232,19 @@ const PROBE_COLUMNS: CsvColumn<FeatureStudyResult['probes'][number]>[] = [
   { header: 'depth', value: (p) => p.depth },
   { header: 'dims', value: (p) => p.dims },
   { header: 'test_acc', value: (p) => round(p.acc) },
-  { header: 'std_test_acc', value: (p) => round(p.stdAcc) }
+  { header: 'std_test_acc', value: (p) => round(p.stdAcc) },
+  { header: 'ci95_low', value: ciLow },
+  { header: 'ci95_high', value: ciHigh },
+  { header: 'test_images', value: testImages }
 ]
 
 const TEMPERATURE_COLUMNS: CsvColumn<FeatureStudyResult['temperatures'][number]>[] = [
   { header: 'T', value: (t) => t.T },
   { header: 'test_acc', value: (t) => round(t.acc) },
-  { header: 'std_test_acc', value: (t) => round(t.stdAcc) }
+  { header: 'std_test_acc', value: (t) => round(t.stdAcc) },
+  { header: 'ci95_low', value: ciLow },
+  { header: 'ci95_high', value: ciHigh },
+  { header: 'test_images', value: testImages }
 ]
 
 interface CurveRow extends HeadCurvePoint {

@@ -19,7 +19,8 @@ export interface FeatureDraft {
   /** Comma-separated class names; empty means every class of the dataset. */
   classes: string
   shots: string
-  testPerClass: number
+  /** Test images per class: a whole number, or 'all' (or empty) for every test image of the classes. */
+  testPerClass: string
   draws: number
   pooling: FeaturePooling
   probeLayers: string[]
@@ -35,7 +36,7 @@ export interface FeatureDraft {
   timeFullPass: boolean
 }
 
-/** The form's starting values (the seed report's study: k = 2…16, 8 test images, 3 draws, T = 1…16). */
+/** The form's starting values (the seed report's study: k = 2…16, 3 draws, T = 1…16; every test image, so accuracies can be ranked). */
 export function createFeatureDraft(): FeatureDraft {
   return {
     sourceKind: 'run',
@@ -45,7 +46,7 @@ export function createFeatureDraft(): FeatureDraft {
     dataset: 'demo',
     classes: '',
     shots: '2, 4, 8, 16',
-    testPerClass: 8,
+    testPerClass: 'all',
     draws: 3,
     pooling: 'avg',
     probeLayers: [],
@@ -123,7 +124,8 @@ export function buildFeatureRequest(draft: FeatureDraft): { request: FeatureStud
   else if (shots.values.length === 0) errors.push('Shots: give at least one k.')
   const temperatures = parseNumberList(draft.temperatures, 'Temperatures', false)
   if (temperatures.error) errors.push(temperatures.error)
-  if (!Number.isInteger(draft.testPerClass) || draft.testPerClass < 1) errors.push('Test images per class: a whole number of at least 1.')
+  const testPerClass = parseTestPerClass(draft.testPerClass)
+  if (testPerClass === 'invalid') errors.push(`Test images per class: '${draft.testPerClass}' is neither a whole number of at least 1 nor 'all'.`)
   if (!Number.isInteger(draft.draws) || draft.draws < 1) errors.push('Draws: a whole number of at least 1.')
   if (temperatures.values.length > 0 && draft.temperatureMode === 'distill' && !draft.teacher.trim()) errors.push('Distillation needs a teacher.')
   if (draft.sourceKind === 'file' && draft.inputSize !== null && (!Number.isInteger(draft.inputSize) || draft.inputSize < 32 || draft.inputSize > 1024)) {
@@ -136,12 +138,12 @@ export function buildFeatureRequest(draft: FeatureDraft): { request: FeatureStud
     layer: draft.layer.trim(),
     dataset: draft.dataset,
     shots: shots.values,
-    testPerClass: draft.testPerClass,
     draws: draft.draws,
     pooling: draft.pooling,
     timeFullPass: draft.timeFullPass
   }
   if (classes.length > 0) request.classes = classes
+  if (typeof testPerClass === 'number') request.testPerClass = testPerClass // left out: every test image
   const probes = draft.probeLayers.filter((l) => l.trim() !== '')
   if (probes.length > 0) request.probeLayers = probes
   if (temperatures.values.length > 0) {
@@ -202,4 +204,12 @@ export function blockEndLayers(layers: readonly VizLayerInfo[]): string[] {
     if (layer.kind === 'conv' && match) ends.set(match[1] as string, layer.name)
   }
   return [...ends.values()]
+}
+
+/** 'all' or empty: every test image (undefined); otherwise a whole number ≥ 1, or 'invalid'. */
+export function parseTestPerClass(text: string | number): number | undefined | 'invalid' {
+  const trimmed = String(text).trim().toLowerCase()
+  if (trimmed === '' || trimmed === 'all') return undefined
+  const n = Number(trimmed)
+  return Number.isInteger(n) && n >= 1 ? n : 'invalid'
 }
