@@ -1,7 +1,7 @@
 import { studyWarnings, type FeaturePooling, type FeatureProgress, type FeatureStudyRequest, type FeatureStudyResult, type HeadOptions, type ProbeResult, type TemperatureMode, type TemperatureResult } from '../../shared/features'
 import { selectBackend } from '../backend/select-backend'
 import { ensureFeatureCaches, featureCacheRoot, type FeatureCache } from './feature-cache'
-import { layerDepth } from './extract'
+import { layerDepth, pooledDims } from './extract'
 import { runDraws, runFewShot, summarizeAccuracy, type DrawsInput, type RowPool, type TestMatrix } from './few-shot'
 import { openFrozenSource, type FrozenSource } from './frozen-source'
 import { timeEpochs, type EpochTimes } from './full-pass'
@@ -61,6 +61,7 @@ export async function runFeatureStudy(options: FeatureStudyOptions): Promise<Fea
       imageSize: source.inputSize,
       onProgress: (p) => progress({ phase: 'loading', message: `reading ${options.dataset}`, done: p.done, total: p.total })
     })
+    checkTestMatrixSize(images.test.indices.length, layers.map((layer) => ({ layer, dims: pooledDims(source.model, layer, pooling) })))
     const caches = await cacheBoth(options.projectDir, source, layers, pooling, options.dataset, images, progress, options.signal)
     const notes = [...source.notes, ...images.notes]
     const pool = (layer: string): FeatureCache => caches.pool.get(layer) as FeatureCache
@@ -205,4 +206,23 @@ async function timeBoth(source: FrozenSource, cache: FeatureCache, images: Study
   const cached = memorySource(await cache.readRows(rows), cache.labels, cache.meta.dims)
   const extractor = { model: source.model, layer, pooling, set: images.pool.set, imageIndices: cache.imageIndices, labels: cache.labels, dims: cache.meta.dims, imageSize: images.imageSize, inputSize: source.inputSize, preprocessing: source.preprocessing }
   return timeEpochs(extractor, cached, head, numClasses)
+}
+
+/** The largest test feature matrix a study reads into memory at once (one layer at a time). */
+export const MAX_TEST_MATRIX_BYTES = 2 * 1024 ** 3
+
+/**
+ * Refuses, before any extraction, a test set whose features would not fit in memory: the default test set
+ * is every test image, and a flattened conv layer (VGG16 at 224 px: 25,088 dims at block5_pool) times
+ * 10,000 images is 1 GB per layer, more for earlier layers.
+ * @throws naming the layer, the size and the options that make it smaller
+ */
+export function checkTestMatrixSize(testImages: number, layers: { layer: string; dims: number }[]): void {
+  for (const { layer, dims } of layers) {
+    const bytes = testImages * dims * 4
+    if (bytes > MAX_TEST_MATRIX_BYTES) {
+      const gb = (bytes / 1024 ** 3).toFixed(1)
+      throw new Error(`${layer}: ${testImages} test images × ${dims} feature dims would be ${gb} GB in memory (limit 2 GB); pass --test-per-class N (a smaller test set) or --pooling avg`)
+    }
+  }
 }
