@@ -24,6 +24,11 @@ export interface Experiment {
   transfers: TransferJob[]
   /** Overrides of the default training configuration, shared by every run of the experiment. */
   config: Partial<TrainConfig>
+  /**
+   * Runs per cell (each base, each variant × n), with seeds seed, seed+1, …; absent means 1. Repeat r
+   * trains its transfers from base repeat r. Repeat 0 is the run a single-seed experiment plans.
+   */
+  repeats?: number
 }
 
 /** `project.json`: the manifest. Runs are not listed here; they are the folders under `runs/`. */

@@ -5,7 +5,7 @@ import { EMPTY_FILTER, filterRows, RUN_CSV_COLUMNS, sortRows, toRows } from '../
 import { sweepProgress, runFraction } from '../../src/renderer/src/lib/progress'
 
 const run = (id: string, over: Partial<RunRecord>): RunRecord =>
-  ({ id, kind: 'transfer', variant: 'AnB', n: 1, from: 'A', to: 'B', status: 'done', epochs: 3, bestValAcc: 0.5, testAcc: null, imagesPerSecond: 200, seconds: 10, backend: 'wasm', device: 'cpu', ...over }) as RunRecord
+  ({ id, kind: 'transfer', variant: 'AnB', n: 1, from: 'A', to: 'B', seed: 0, status: 'done', epochs: 3, bestValAcc: 0.5, testAcc: null, imagesPerSecond: 200, seconds: 10, backend: 'wasm', device: 'cpu', ...over }) as RunRecord
 
 const runs = [
   run('base-B', { kind: 'base', variant: null, n: null, from: null, bestValAcc: 0.8 }),
@@ -33,8 +33,8 @@ describe('runs table', () => {
 
   it('exports CSV with quoting, and matrices with their labels', () => {
     const csv = toCsv(RUN_CSV_COLUMNS, toRows([run('x,"y"', {})]))
-    expect(csv.split('\n')[0]).toBe('id,kind,variant,from,to,n,status,epochs,bestValAcc,testAcc,imagesPerSecond,seconds,backend')
-    expect(csv.split('\n')[1]).toBe('"x,""y""",transfer,AnB,A,B,1,done,3,0.5,,200,10,wasm/cpu')
+    expect(csv.split('\n')[0]).toBe('id,kind,variant,from,to,n,status,epochs,bestValAcc,testAcc,imagesPerSecond,seconds,backend,seed')
+    expect(csv.split('\n')[1]).toBe('"x,""y""",transfer,AnB,A,B,1,done,3,0.5,,200,10,wasm/cpu,0')
     expect(matrixCsv('true \\ predicted', ['cat', 'dog'], ['cat', 'dog'], [[5, 1], [null, 4]])).toBe('true \\ predicted,cat,dog\ncat,5,1\ndog,,4\n')
   })
 })

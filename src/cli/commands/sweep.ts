@@ -3,11 +3,12 @@ import { mkdir } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { Experiment, RunRecord, TransferJob } from '../../shared/project'
+import { repeatsProblem } from '../../shared/repeats'
 import { TRANSFER_VARIANTS, type TransferVariant } from '../../shared/transfer'
 import { readDatasetClassNames } from '../../engine/data/load-dataset'
 import { forkTrainerProcess, TrainerCrashedError, TrainerHost } from '../../engine/process/trainer-host'
 import { listRuns, openOrCreateProject, readRun, writeProject, writeRun } from '../../engine/project/project-store'
-import { reportCsv, reportRows } from '../../engine/project/results'
+import { reportCells, reportCellsCsv, reportCsv, reportRows } from '../../engine/project/results'
 import { createRandom, shuffleInPlace } from '../../engine/random'
 import { validateExperiment } from '../../engine/train/plan-sweep'
 import { sweepProject } from '../../engine/train/sweep'
@@ -22,11 +23,11 @@ import { submitAndReport } from './slurm'
 
 export const SWEEP_USAGE = `usage: cli sweep --project DIR --dataset ID --group A=c1,c2,… --group B=… [--random-halves SEED]
   --transfer A:B [--transfer …] [--variants AnB,BnB,AnB+,BnB+] [--n 1,2,…,10 | --n 1-10]
-  ${TRAINING_FLAGS_USAGE} [--json]
+  [--repeats K (each cell K times, seeds seed … seed+K−1)] ${TRAINING_FLAGS_USAGE} [--json]
   ${SLURM_FLAGS_USAGE}`
 export const RESUME_USAGE = `usage: cli resume --project DIR [--json] [--executor local|slurm] (with slurm: submits only what is not done
   and not queued; Slurm flags as for sweep, the previous submission's by default)`
-export const REPORT_USAGE = 'usage: cli report --project DIR (--json | --csv)'
+export const REPORT_USAGE = 'usage: cli report --project DIR (--json | --csv [--cells])  (per run, with each cell\'s mean, std and count over its repeats; --cells: one line per cell)'
 
 /** Parses `--n 1,5,10` or `--n 1-10` (or a mix: `1-3,7`). */
 export function parseDepths(value: string): number[] {
@@ -78,6 +79,9 @@ function mergeExperiment(experiments: Experiment[], incoming: Experiment): Exper
   const known = new Set(existing.transfers.map(key))
   for (const t of incoming.transfers) if (!known.has(key(t))) existing.transfers.push(t)
   existing.bases = [...new Set([...existing.bases, ...incoming.bases])]
+  // More repeats add runs; fewer never drop runs already planned.
+  const repeats = Math.max(existing.repeats ?? 1, incoming.repeats ?? 1)
+  if (repeats > 1) existing.repeats = repeats
   return existing
 }
 
@@ -96,6 +100,7 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
       transfer: { type: 'string', multiple: true },
       variants: { type: 'string' },
       n: { type: 'string' },
+      repeats: { type: 'string' },
       json: { type: 'boolean' }
     }
   })
@@ -121,6 +126,10 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
     return { from, to, variants, n: depths }
   })
   const config = configFromFlags(values)
+  const repeats = numberFlag('repeats', values.repeats) ?? 1
+  const repeatsError = repeatsProblem(repeats)
+  if (repeatsError) throw new UsageError(`--repeats ${values.repeats}: ${repeatsError}`)
+  // The id leaves repeats out: `--repeats 3` after a single-seed sweep extends the same experiment.
   const id = `exp-${createHash('sha256').update(JSON.stringify({ dataset: values.dataset, groups, config })).digest('hex').slice(0, 8)}`
   const experiment: Experiment = {
     id,
@@ -129,7 +138,8 @@ export async function runSweepCommand(argv: string[]): Promise<number> {
     groups,
     bases: transfers.length === 0 ? Object.keys(groups) : [],
     transfers,
-    config
+    config,
+    ...(repeats > 1 ? { repeats } : {})
   }
   for (const warning of validateExperiment(experiment)) process.stderr.write(`warning: ${warning}\n`)
 
@@ -158,13 +168,16 @@ export async function runResumeCommand(argv: string[]): Promise<number> {
   return runAndReport(resolve(values.project), values.json ?? false)
 }
 
-/** `cli report`: one row per run as JSON (`{ runs: [...] }`) or CSV. */
+/** `cli report`: one row per run and one per cell (mean, std, count over repeats) as JSON (`{ runs, cells }`) or CSV. */
 export async function runReportCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, strict: true, options: { project: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' } } })
+  const { values } = parseArgs({ args: argv, strict: true, options: { project: { type: 'string' }, json: { type: 'boolean' }, csv: { type: 'boolean' }, cells: { type: 'boolean' } } })
   if (!values.project) throw new UsageError('--project is required')
-  const rows = reportRows(await listRuns(resolve(values.project)))
-  if (values.csv) process.stdout.write(reportCsv(rows))
-  else if (values.json) process.stdout.write(`${JSON.stringify({ runs: rows }, null, 2)}\n`)
+  const runs = await listRuns(resolve(values.project))
+  const rows = reportRows(runs)
+  const cells = reportCells(runs)
+  if (values.cells && !values.csv) throw new UsageError('--cells goes with --csv (--json always has both runs and cells)')
+  if (values.csv) process.stdout.write(values.cells ? reportCellsCsv(cells) : reportCsv(rows, cells))
+  else if (values.json) process.stdout.write(`${JSON.stringify({ runs: rows, cells }, null, 2)}\n`)
   else throw new UsageError('say --json or --csv')
   return 0
 }
@@ -213,8 +226,9 @@ async function runAndReport(projectDir: string, json: boolean): Promise<number> 
     process.off('SIGINT', onInterrupt)
     await host.shutdown()
   }
-  const rows = reportRows(await listRuns(projectDir))
-  if (json) process.stdout.write(`${JSON.stringify({ runs: rows }, null, 2)}\n`)
+  const runs = await listRuns(projectDir)
+  const rows = reportRows(runs)
+  if (json) process.stdout.write(`${JSON.stringify({ runs: rows, cells: reportCells(runs) }, null, 2)}\n`)
   else {
     const done = rows.filter((r) => r.status === 'done').length
     process.stdout.write(`${done}/${rows.length} runs done in ${projectDir}\n`)

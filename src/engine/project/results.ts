@@ -1,4 +1,5 @@
 import type { RunRecord } from '../../shared/project'
+import { cellByRunId, repeatCells, spreadOf, type RepeatCell } from '../../shared/repeats'
 import { TRANSFER_VARIANTS, type TransferVariant } from '../../shared/transfer'
 
 /** The row `report --json` gives per run. */
@@ -16,10 +17,14 @@ export interface ReportRow {
   seconds: number
   /** Why the run failed or was stopped; for an `unreadable` run, what is wrong with its run.json. */
   error: string | null
+  seed: number
+  /** The cell the run repeats (see {@link ReportCell}); null for an unreadable run. */
+  cell: string | null
 }
 
 /** One row per run, in the project's order. */
 export function reportRows(runs: RunRecord[]): ReportRow[] {
+  const cells = cellByRunId(repeatCells(runs))
   return runs.map((r) => ({
     id: r.id,
     kind: r.kind,
@@ -32,18 +37,81 @@ export function reportRows(runs: RunRecord[]): ReportRow[] {
     epochs: r.epochs,
     testAcc: r.testAcc,
     seconds: Math.round(r.seconds * 10) / 10,
-    error: r.error ?? null
+    error: r.error ?? null,
+    seed: r.seed,
+    cell: cells.get(r.id)?.cell ?? null
   }))
 }
 
-/** The rows as CSV (RFC 4180 quoting), for papers and spreadsheets. */
-export function reportCsv(rows: ReportRow[]): string {
-  const columns: (keyof ReportRow)[] = ['id', 'kind', 'variant', 'from', 'to', 'n', 'status', 'bestValAcc', 'epochs', 'testAcc', 'seconds']
-  const cell = (v: unknown): string => {
-    const text = v === null || v === undefined ? '' : String(v)
-    return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+/**
+ * `report`'s per-cell figures: a cell is a base or a variant at one n, and its repeats differ only in
+ * the seed. Mean and sample standard deviation (n − 1; null for one run) over the finished runs; count
+ * is how many finished runs the figures stand on.
+ */
+export interface ReportCell {
+  cell: string
+  kind: RunRecord['kind']
+  variant: TransferVariant | null
+  from: string | null
+  to: string
+  n: number | null
+  count: number
+  bestValAccMean: number | null
+  bestValAccStd: number | null
+  testAccMean: number | null
+  testAccStd: number | null
+  seeds: number[]
+  runIds: string[]
+}
+
+/** Accuracies to 6 decimals (0.0001 %): float noise such as 0.09999999999999998 helps no table. */
+const round6 = (x: number | null): number | null => (x === null ? null : Math.round(x * 1e6) / 1e6)
+
+/** One row per cell, in the order cells first appear among the runs. */
+export function reportCells(runs: RunRecord[]): ReportCell[] {
+  return repeatCells(runs).map((c: RepeatCell) => ({
+    cell: c.cell,
+    kind: c.kind,
+    variant: c.variant,
+    from: c.from,
+    to: c.to,
+    n: c.n,
+    count: c.bestValAcc.count,
+    bestValAccMean: round6(c.bestValAcc.mean),
+    bestValAccStd: round6(c.bestValAcc.std),
+    testAccMean: round6(c.testAcc.mean),
+    testAccStd: round6(c.testAcc.std),
+    seeds: c.seeds,
+    runIds: c.runIds
+  }))
+}
+
+const csvCell = (v: unknown): string => {
+  const text = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(' ') : String(v)
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+}
+
+const CELL_COLUMNS = ['count', 'bestValAccMean', 'bestValAccStd', 'testAccMean', 'testAccStd'] as const
+
+/** The cells as CSV, one line per cell (`report --csv --cells`). */
+export function reportCellsCsv(cells: ReportCell[]): string {
+  const columns: (keyof ReportCell)[] = ['cell', 'kind', 'variant', 'from', 'to', 'n', ...CELL_COLUMNS, 'seeds']
+  return [columns.join(','), ...cells.map((row) => columns.map((c) => csvCell(row[c])).join(','))].join('\n') + '\n'
+}
+
+/**
+ * The rows as CSV (RFC 4180 quoting), for papers and spreadsheets: one line per run, its own figures
+ * first, then its seed and its cell's mean, std and count (the same on every repeat of a cell).
+ */
+export function reportCsv(rows: ReportRow[], cells: ReportCell[] = []): string {
+  const columns: (keyof ReportRow)[] = ['id', 'kind', 'variant', 'from', 'to', 'n', 'status', 'bestValAcc', 'epochs', 'testAcc', 'seconds', 'seed', 'cell']
+  const byName = new Map(cells.map((c) => [c.cell, c]))
+  const header = [...columns, ...CELL_COLUMNS].join(',')
+  const line = (row: ReportRow): string => {
+    const cell = row.cell === null ? undefined : byName.get(row.cell)
+    return [...columns.map((c) => csvCell(row[c])), ...CELL_COLUMNS.map((c) => csvCell(cell?.[c]))].join(',')
   }
-  return [columns.join(','), ...rows.map((row) => columns.map((c) => cell(row[c])).join(','))].join('\n') + '\n'
+  return [header, ...rows.map(line)].join('\n') + '\n'
 }
 
 /** Best validation accuracy vs n for each variant studying one target group, with the base baseline. */
@@ -72,7 +140,7 @@ export function transferCurve(runs: RunRecord[], from: string, to: string): Tran
 
 /**
  * Source × target similarity at depth n: best accuracy of the frozen transfer (AnB) from each source
- * group to each target group, next to each target's baseline. Missing pairs are null.
+ * group to each target group (the mean over repeats), next to each target's baseline. Missing pairs are null.
  */
 export function similarityMatrix(runs: RunRecord[], n: number, variant: TransferVariant = 'AnB'): {
   sources: string[]
@@ -83,7 +151,8 @@ export function similarityMatrix(runs: RunRecord[], n: number, variant: Transfer
   const cells = runs.filter((r) => r.kind === 'transfer' && r.variant === variant && r.n === n && r.from !== null)
   const sources = [...new Set(cells.map((r) => r.from as string))].sort()
   const targets = [...new Set(cells.map((r) => r.to))].sort()
-  const values = sources.map((s) => targets.map((t) => cells.find((r) => r.from === s && r.to === t)?.bestValAcc ?? null))
-  const baselines = targets.map((t) => runs.find((r) => r.kind === 'base' && r.to === t)?.bestValAcc ?? null)
+  // With repeats, a pair's figure is the mean over its repeats.
+  const values = sources.map((s) => targets.map((t) => spreadOf(cells.filter((r) => r.from === s && r.to === t).map((r) => r.bestValAcc)).mean))
+  const baselines = targets.map((t) => spreadOf(runs.filter((r) => r.kind === 'base' && r.to === t).map((r) => r.bestValAcc)).mean)
   return { sources, targets, values, baselines }
 }

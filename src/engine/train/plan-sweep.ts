@@ -3,6 +3,7 @@ import type { Experiment, RunRecord } from '../../shared/project'
 import { resolveTrainConfig, type TrainConfig } from '../../shared/train-config'
 import { copiesFromTarget, TRANSFER_VARIANTS, type TransferVariant } from '../../shared/transfer'
 import { maxTransferDepth } from '../../shared/vgg'
+import { repeatSeed, repeatsProblem } from '../../shared/repeats'
 import { newRunRecord } from '../project/run-record'
 
 /** An experiment that cannot be planned: names the group, variant or depth at fault. */
@@ -27,6 +28,10 @@ export function validateExperiment(experiment: Experiment): string[] {
 function checkExperiment(experiment: Experiment, config: TrainConfig): string[] {
   const warnings: string[] = []
   const maxN = maxTransferDepth(config.arch)
+  if (experiment.repeats !== undefined) {
+    const problem = repeatsProblem(experiment.repeats)
+    if (problem) throw new ExperimentError(problem)
+  }
   for (const [name, classes] of Object.entries(experiment.groups)) {
     if (!GROUP_NAME.test(name)) throw new ExperimentError(`group '${name}': names start with a letter and use letters, digits and _ only`)
     if (classes.length < 2) throw new ExperimentError(`group '${name}' needs at least 2 classes, has ${classes.length}`)
@@ -59,7 +64,8 @@ function checkExperiment(experiment: Experiment, config: TrainConfig): string[] 
  * Plans every run an experiment needs: one base per group that is a source, a target or listed in
  * `bases` (each trained once, reused by every transfer from it), then the transfer runs. Ids come
  * from the runs' content, so planning twice, or two jobs needing the same run (BnB for A:B and C:B),
- * yields it once. Bases come first in the returned order.
+ * yields it once. Bases come first in the returned order. With `repeats` K, every run is planned K
+ * times with seeds seed … seed+K−1 (repeat by repeat: all bases, then all transfers).
  */
 export function planExperiment(experiment: Experiment): RunRecord[] {
   return planExperimentWithWarnings(experiment).runs
@@ -73,6 +79,27 @@ export function planExperiment(experiment: Experiment): RunRecord[] {
 export function planExperimentWithWarnings(experiment: Experiment): { runs: RunRecord[]; warnings: string[] } {
   const config = resolveTrainConfig(experiment.config)
   const warnings = checkExperiment(experiment, config)
+  const repeats = experiment.repeats ?? 1
+  const bases: RunRecord[] = []
+  const transfers: RunRecord[] = []
+  const seen = new Set<string>()
+  for (let r = 0; r < repeats; r++) {
+    // Repeat r differs only in its seed, which is part of the content hashed into every id: repeat 0
+    // keeps the ids a single-seed experiment always had, so existing projects resume as they were.
+    const planned = planOneRepeat(experiment, { ...config, seed: repeatSeed(config.seed, r) })
+    const add = (into: RunRecord[], run: RunRecord): void => {
+      if (seen.has(run.id)) return
+      seen.add(run.id)
+      into.push(run)
+    }
+    for (const run of planned.bases) add(bases, run)
+    for (const run of planned.transfers) add(transfers, run)
+  }
+  return { runs: [...bases, ...transfers], warnings }
+}
+
+/** The bases and transfers of one repeat (one seed): each transfer copies from this repeat's base. */
+function planOneRepeat(experiment: Experiment, config: TrainConfig): { bases: RunRecord[]; transfers: RunRecord[] } {
   const common = { experimentId: experiment.id, dataset: experiment.dataset }
   const bases = new Map<string, RunRecord>()
   const baseFor = (group: string): RunRecord => {
@@ -101,5 +128,5 @@ export function planExperimentWithWarnings(experiment: Experiment): { runs: RunR
       }
     }
   }
-  return { runs: [...bases.values(), ...transfers.values()], warnings }
+  return { bases: [...bases.values()], transfers: [...transfers.values()] }
 }

@@ -79,6 +79,6 @@ describe('results as data', () => {
     expect(Object.keys(rows[0])).toEqual(expect.arrayContaining(['id', 'kind', 'variant', 'from', 'to', 'n', 'status', 'bestValAcc', 'epochs']))
     const csv = reportCsv(rows).trim().split('\n')
     expect(csv).toHaveLength(runs.length + 1)
-    expect(csv[0]).toBe('id,kind,variant,from,to,n,status,bestValAcc,epochs,testAcc,seconds')
+    expect(csv[0]).toBe('id,kind,variant,from,to,n,status,bestValAcc,epochs,testAcc,seconds,seed,cell,count,bestValAccMean,bestValAccStd,testAccMean,testAccStd')
   })
 })

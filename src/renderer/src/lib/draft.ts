@@ -28,6 +28,11 @@ export interface Draft {
   mode: 'single' | 'sweep'
   range: DepthRange
   config: TrainConfig
+  /**
+   * Runs per cell, seeds seed … seed+K−1 (1: one run each). Kept as typed, even when out of range: the
+   * engine's plan then refuses it by name and the designer cannot save it.
+   */
+  repeats: number
   /** Whether it is saved in the project as it is (no edits since). */
   isNew: boolean
 }
@@ -47,6 +52,7 @@ export function blankDraft(dataset: string): Draft {
     mode: 'sweep',
     range: { from: 1, to: maxTransferDepth(config.arch), step: 1 },
     config,
+    repeats: 1,
     isNew: true
   }
 }
@@ -66,6 +72,7 @@ export function draftFromExperiment(experiment: Experiment): Draft {
     mode: depths.length === 1 ? 'single' : 'sweep',
     range,
     config: resolveTrainConfig(experiment.config),
+    repeats: experiment.repeats ?? 1,
     isNew: false
   }
 }
@@ -81,7 +88,9 @@ export function experimentFromDraft(draft: Draft): Experiment {
     groups: copyGroups(draft.groups),
     bases: [],
     transfers: draft.pairs.map((p) => ({ from: p.from, to: p.to, variants: [...variants], n })),
-    config: diffFromDefaults(draft.config)
+    config: diffFromDefaults(draft.config),
+    // Absent for one repeat: an experiment saved before repeats existed reads back unchanged.
+    ...(draft.repeats !== 1 ? { repeats: draft.repeats } : {})
   }
   // Plain data only: Electron's IPC clones messages and refuses Vue proxies.
   return JSON.parse(JSON.stringify(experiment)) as Experiment

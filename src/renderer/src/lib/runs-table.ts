@@ -12,6 +12,8 @@ export interface RunRow {
   from: string
   to: string
   n: number | null
+  /** Repeats of a cell differ in this only. */
+  seed: number
   status: AnyRunStatus
   epochs: number
   bestValAcc: number | null
@@ -46,6 +48,7 @@ export function toRows(runs: readonly RunRecord[], statusOf: (run: RunRecord) =>
     from: r.from ?? '',
     to: r.to,
     n: r.n,
+    seed: r.seed,
     status: statusOf(r),
     epochs: r.epochs,
     bestValAcc: r.bestValAcc,
@@ -95,5 +98,6 @@ export const RUN_CSV_COLUMNS: CsvColumn<RunRow>[] = [
   { header: 'testAcc', value: (r) => r.testAcc },
   { header: 'imagesPerSecond', value: (r) => (r.imagesPerSecond === null ? null : Math.round(r.imagesPerSecond * 10) / 10) },
   { header: 'seconds', value: (r) => Math.round(r.seconds * 10) / 10 },
-  { header: 'backend', value: (r) => r.backend }
+  { header: 'backend', value: (r) => r.backend },
+  { header: 'seed', value: (r) => r.seed }
 ]
