@@ -3,12 +3,14 @@
  * on the eight convolutions of VGG11 (32×32 inputs, one data-parallel worker's shard by default):
  * the forward Conv2D for scale, and both gradients with the workbench's SIMD kernels (kernels.wat)
  * and with their fallbacks (convolutions on transposed or rotated operands, built from wasm's own
- * kernels), plus wasm's own Conv2DBackpropInput where it is not ~10× too slow to bother.
+ * kernels), plus wasm's own Conv2DBackpropInput where it is not ~10× too slow to bother. Where the
+ * runtime has relaxed SIMD, the SIMD columns come twice: the FMA build (`SIMD+FMA`, the default) and
+ * the plain one (`SIMD`, as WORKBENCH_WASM_FMA=0 runs).
  */
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { parseArgs } from 'node:util'
-import { setSimdKernelsEnabled } from '../src/engine/backend/simd/simd-kernels'
+import { relaxedSimdSupported, setFmaKernelsEnabled, setSimdKernelsEnabled } from '../src/engine/backend/simd/simd-kernels'
 import { registerWasmConvGradients } from '../src/engine/backend/wasm-conv-gradients'
 import { scaleWidth, VGG_CFGS } from '../src/shared/vgg'
 
@@ -55,13 +57,16 @@ const run = (name: string, inputs: tf.NamedTensorMap, extra: object) => (): tf.T
 interface Row {
   layer: string
   'forward ms': number
+  'dx SIMD+FMA': number | ''
   'dx SIMD': number
   'dx fallback': number
   "dx wasm's own": number | ''
+  'dW SIMD+FMA': number | ''
   'dW SIMD': number
   'dW fallback': number
 }
 const rows: Row[] = []
+const fma = relaxedSimdSupported()
 for (const [side, inC, outC] of vgg11Convs()) {
   const xShape: [number, number, number, number] = [batch, side, side, inC]
   const filterShape: [number, number, number, number] = [3, 3, inC, outC]
@@ -70,22 +75,27 @@ for (const [side, inC, outC] of vgg11Convs()) {
   const dy = tf.randomNormal([batch, side, side, outC])
   const inputGrad = run('Conv2DBackpropInput', { dy, filter }, { inputShape: xShape })
   const filterGrad = run('Conv2DBackpropFilter', { x, dy }, { filterShape })
-  const timed = (on: boolean): [number, number] => {
+  const timed = (on: boolean, withFma = false): [number, number] => {
     setSimdKernelsEnabled(on)
+    setFmaKernelsEnabled(withFma)
     return [msPerCall(inputGrad), msPerCall(filterGrad)]
   }
+  const [dxFma, dwFma] = fma ? timed(true, true) : [undefined, undefined]
   const [dxSimd, dwSimd] = timed(true)
   const [dxFallback, dwFallback] = timed(false)
   setSimdKernelsEnabled(true)
+  setFmaKernelsEnabled(true)
   const own = ownInputGrad && side <= 8
     ? msPerCall(() => tf.engine().makeTensorFromTensorInfo(ownInputGrad.kernelFunc({ inputs: { dy, filter }, backend: tf.backend(), attrs: { ...attrs, inputShape: xShape } }) as tf.TensorInfo))
     : undefined
   rows.push({
     layer: `${side}×${side}×${inC}→${outC}`,
     'forward ms': round(msPerCall(run('Conv2D', { x, filter }, {}))),
+    'dx SIMD+FMA': dxFma === undefined ? '' : round(dxFma),
     'dx SIMD': round(dxSimd),
     'dx fallback': round(dxFallback),
     "dx wasm's own": own === undefined ? '' : round(own),
+    'dW SIMD+FMA': dwFma === undefined ? '' : round(dwFma),
     'dW SIMD': round(dwSimd),
     'dW fallback': round(dwFallback)
   })
@@ -93,8 +103,18 @@ for (const [side, inC, outC] of vgg11Convs()) {
 }
 // dx totals leave out the first layer, whose input gradient training never computes (input-conv.ts).
 const total = (key: Exclude<keyof Row, 'layer' | "dx wasm's own">): number =>
-  round(rows.reduce((sum, r, i) => sum + (i === 0 && key.startsWith('dx') ? 0 : r[key]), 0))
-rows.push({ layer: 'total', 'forward ms': total('forward ms'), 'dx SIMD': total('dx SIMD'), 'dx fallback': total('dx fallback'), "dx wasm's own": '', 'dW SIMD': total('dW SIMD'), 'dW fallback': total('dW fallback') })
+  round(rows.reduce((sum, r, i) => sum + (i === 0 && key.startsWith('dx') ? 0 : Number(r[key])), 0))
+rows.push({
+  layer: 'total',
+  'forward ms': total('forward ms'),
+  'dx SIMD+FMA': fma ? total('dx SIMD+FMA') : '',
+  'dx SIMD': total('dx SIMD'),
+  'dx fallback': total('dx fallback'),
+  "dx wasm's own": '',
+  'dW SIMD+FMA': fma ? total('dW SIMD+FMA') : '',
+  'dW SIMD': total('dW SIMD'),
+  'dW fallback': total('dW fallback')
+})
 console.log(`VGG11 width ${width}, batch ${batch}, wasm, median ms per call (dx totals without the first layer: training never computes it)`)
 console.table(rows)
 

@@ -6,11 +6,13 @@
  * Profiles several steps and reports each kernel's median per-step time, so that a step in which the
  * process was descheduled (the development machine is shared and busy) does not decide the table.
  * Nested entries (`…__op`, e.g. fusedConv2d__op around FusedConv2D) are listed but not counted in
- * the total. For issue 4: profile before optimizing.
+ * the total. For issue 4: profile before optimizing. On wasm it names the set of the workbench's kernels
+ * that ran ("simd+fma", "simd", "off": compare with WORKBENCH_WASM_FMA=0 or WORKBENCH_WASM_SIMD=0).
  */
 import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
 import { selectBackend } from '../src/engine/backend/select-backend'
+import { wasmKernelSet } from '../src/engine/backend/simd/simd-kernels'
 import { buildVgg } from '../src/engine/models/build-vgg'
 import { createSingleThreadStepper } from '../src/engine/train/single-thread-stepper'
 import { lossAndGradients } from '../src/engine/train/train-step'
@@ -23,6 +25,7 @@ const batchSize = Number(values['batch-size'] ?? 64)
 const steps = Number(values.steps ?? 5)
 const rows = Number(values.rows ?? 25)
 const info = await selectBackend()
+const kernelSet = info.backend === 'wasm' ? wasmKernelSet() : undefined
 const model = buildVgg({ arch: 'vgg11_bn', width, numClasses: 10, seed: 1 })
 const optimizer = tf.train.momentum(0.01, 0.9)
 const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
@@ -79,8 +82,8 @@ const table = kernels
   .slice(0, rows)
   .map((k) => ({ kernel: k.name, ms: Number(k.ms.toFixed(1)), calls: k.calls, share: nested(k.name) ? '(nested)' : `${((k.ms / total) * 100).toFixed(1)}%` }))
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ backend: info.label, width, batchSize, steps, wallMs: median(walls), kernelMs: total, kernels: table }, null, 2)}\n`)
+  process.stdout.write(`${JSON.stringify({ backend: info.label, ...(kernelSet ? { kernels: kernelSet } : {}), width, batchSize, steps, wallMs: median(walls), kernelMs: total, kernels: table }, null, 2)}\n`)
 } else {
-  console.log(`${info.label} · VGG11-BN width ${width} batch ${batchSize}${values.worker ? ' (one worker\'s shard, no update)' : ''}: median of ${steps} steps ${median(walls).toFixed(0)} ms wall, ${total.toFixed(0)} ms in kernels`)
+  console.log(`${info.label}${kernelSet ? ` (kernels ${kernelSet})` : ''} · VGG11-BN width ${width} batch ${batchSize}${values.worker ? ' (one worker\'s shard, no update)' : ''}: median of ${steps} steps ${median(walls).toFixed(0)} ms wall, ${total.toFixed(0)} ms in kernels`)
   console.table(table)
 }

@@ -3,7 +3,7 @@
  * names, the shape of each backend's figures, how a child bench's output becomes that shape, and the
  * side-by-side tables. Kept apart from train-speed.ts so tests can check them without timing anything.
  */
-import { BACKEND_NAMES, type BackendName, type GpuAdapterInfo } from '../src/shared/backend'
+import { BACKEND_NAMES, type BackendName, type GpuAdapterInfo, type WasmKernelSet } from '../src/shared/backend'
 
 /** What `--backend all` runs: every backend that can train (cpu only when named: far too slow). */
 export const ALL_BACKENDS: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm']
@@ -66,6 +66,12 @@ export interface BackendBench {
   notes: string[]
   /** Wall time of this backend's whole benchmark, start-up included. */
   seconds?: number
+  /** wasm: which of the workbench's kernels ran ("simd+fma", "simd", "off"). */
+  kernels?: WasmKernelSet
+  /** Peak resident memory of the process, worker threads included, in GiB (not on webgpu). */
+  peakRssGB?: number
+  /** Whether that peak includes the width-1, batch-128 memory steps (not with --no-memory-check). */
+  memoryChecked?: boolean
 }
 
 /** One PyTorch timing of the same step (bench/pytorch_vgg11.py): CPU, `threads` threads. */

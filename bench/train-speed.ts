@@ -5,11 +5,12 @@
  * backends; `threads` in the report is that worker count).
  *
  * Without --backend: on the backend the engine picks, in this process. With --json prints exactly
- * `{ backend, device, threads, batchSize, results: [{ arch, width, trainImagesPerSecond, inferImagesPerSecond }] }`.
- * If PyTorch is importable, times the same step with bench/pytorch_vgg11.py and prints the ratio.
- * Then runs full-width training steps at batch 128 (issue 4: under 4 GB resident) and prints the
- * process's peak resident memory (to stderr with --json, whose stdout shape is fixed); skip that with
- * --no-memory-check.
+ * `{ backend, device, threads, batchSize, kernels?, results: [{ arch, width, trainImagesPerSecond, inferImagesPerSecond }], peakRssGB, memoryChecked }`:
+ * `kernels` on wasm says which of the workbench's kernels ran ("simd+fma", "simd" or "off"; see
+ * simd-kernels.ts). If PyTorch is importable, times the same step with bench/pytorch_vgg11.py and prints
+ * the ratio. Then runs two full-width training steps at batch 128 (issue 4: under 4 GB resident) and
+ * reports the process's peak resident memory, worker threads included (`peakRssGB`; the line also goes
+ * to stderr with --json); --no-memory-check skips those steps (`memoryChecked` false).
  *
  * `--backend NAME` forces one backend in this process (its --json: one BackendBench of side-by-side.ts).
  * `--backend all` (tensorflow, webgpu, wasm) or a comma list runs each backend in a child process (a
@@ -33,6 +34,7 @@ import { runPyTorch } from './pytorch-reference'
 import { benchInChildren } from './run-backends'
 import { formatSideBySide, parseBackendChoice, SOFTWARE_NOTE, type BackendBench, type BackendChoice, type SideBySideReport, type WidthFigures } from './side-by-side'
 import { ENV } from '../src/engine/env'
+import { wasmKernelSet } from '../src/engine/backend/simd/simd-kernels'
 
 const { values } = parseArgs({
   options: {
@@ -151,16 +153,19 @@ async function runDefault(): Promise<void> {
     if (!values.json) process.stderr.write(`  width ${width}: train ${train} img/s (${stepCount(measured.train.steps)}), infer ${infer} img/s (${stepCount(measured.infer.steps)})\n`)
   }
 
-  const report = { backend: info.backend, device: info.device, threads, batchSize, results }
+  const kernels = kernelSetOf(info)
+  // Before the report, so that --json carries the peak (the memory steps run after the timed ones).
+  const memory = await measureMemory(info)
+  const report = { backend: info.backend, device: info.device, threads, batchSize, ...(kernels ? { kernels } : {}), results, peakRssGB: memory.gigabytes, memoryChecked: memory.checked }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   } else {
-    console.log(`VGG11-BN, batch ${batchSize}, ${SIZE}×${SIZE}×3 — ${info.label}, training over ${threads} worker thread${threads === 1 ? '' : 's'}`)
+    console.log(`VGG11-BN, batch ${batchSize}, ${SIZE}×${SIZE}×3 — ${info.label}, training over ${threads} worker thread${threads === 1 ? '' : 's'}${kernels ? `, wasm kernels ${kernels}` : ''}`)
     if (info.adapter?.software) console.log(`(${info.adapter.description}: ${SOFTWARE_NOTE})`)
     console.table(results.map((r) => ({ width: r.width, 'train img/s': r.trainImagesPerSecond, 'infer img/s': r.inferImagesPerSecond })))
     if (values.pytorch) comparePyTorch(results)
   }
-  await reportMemory(info)
+  printMemory(memory.line)
 }
 
 /** One backend, forced in this process (also what each child of `--backend all` runs). */
@@ -204,6 +209,9 @@ async function runSingle(backend: BackendName): Promise<number> {
     }
   }
   const allFailed = results.every((r) => r.error !== undefined)
+  const kernels = kernelSetOf(info)
+  const seconds = round((performance.now() - started) / 1000)
+  const memory = info.backend === 'webgpu' ? undefined : await measureMemory(info)
   const bench: BackendBench = {
     backend,
     status: allFailed ? 'failed' : 'ok',
@@ -213,9 +221,11 @@ async function runSingle(backend: BackendName): Promise<number> {
     ...(info.adapter ? { adapter: info.adapter, software: info.adapter.software } : {}),
     threads,
     batchSize,
+    ...(kernels ? { kernels } : {}),
     results,
     notes,
-    seconds: round((performance.now() - started) / 1000)
+    seconds,
+    ...(memory ? { peakRssGB: memory.gigabytes, memoryChecked: memory.checked } : {})
   }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(bench, null, 2)}\n`)
@@ -223,9 +233,8 @@ async function runSingle(backend: BackendName): Promise<number> {
     const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds }) : null
     console.log(formatSideBySide({ arch: 'vgg11_bn', batchSize, widths, minSeconds, backends: [bench], pytorch }).join('\n'))
   }
-  if (info.backend === 'webgpu') {
-    if (values['memory-check']) process.stderr.write('no memory check on webgpu: the process RSS does not count GPU memory\n')
-  } else await reportMemory(info)
+  if (memory) printMemory(memory.line)
+  else if (values['memory-check']) process.stderr.write('no memory check on webgpu: the process RSS does not count GPU memory\n')
   return allFailed ? 1 : 0
 }
 
@@ -241,11 +250,30 @@ async function runMany(backends: BackendName[]): Promise<void> {
   else console.log(formatSideBySide(report).join('\n'))
 }
 
-/** Prints the memory line (to stderr with --json, whose stdout shape is fixed). */
-async function reportMemory(info: BackendInfo): Promise<void> {
-  const memoryLine = values['memory-check'] ? await checkMemory(info) : `peak RSS ${gigabytes(peakRss())} GB (no batch-128 step: --no-memory-check)`
-  if (values.json) process.stderr.write(`${memoryLine}\n`)
-  else console.log(memoryLine)
+/** On wasm, which of the workbench's kernels run (the training workers inherit the same set). */
+function kernelSetOf(info: BackendInfo): BackendInfo['wasmKernels'] {
+  return info.backend === 'wasm' ? wasmKernelSet() : undefined
+}
+
+interface Memory {
+  /** Peak resident memory of the process, worker threads included, in GiB (2 decimals). */
+  gigabytes: number
+  /** Whether the width-1, batch-128 steps ran (not with --no-memory-check). */
+  checked: boolean
+  line: string
+}
+
+/** Runs the memory steps unless --no-memory-check, and reads the peak. */
+async function measureMemory(info: BackendInfo): Promise<Memory> {
+  const checked = values['memory-check'] === true
+  const line = checked ? await checkMemory(info) : `peak RSS ${gigabytes(peakRss())} GB (no batch-128 step: --no-memory-check)`
+  return { gigabytes: Number(gigabytes(peakRss())), checked, line }
+}
+
+/** Prints the memory line (to stderr with --json, whose stdout is the report alone). */
+function printMemory(line: string): void {
+  if (values.json) process.stderr.write(`${line}\n`)
+  else console.log(line)
 }
 
 /** Peak resident set size of this process so far, in bytes. */

@@ -11,6 +11,8 @@ export const ENV = {
   wasmThreads: 'WORKBENCH_WASM_THREADS',
   /** `0` turns the workbench's wasm SIMD kernels off, for their JS and tfjs fallbacks (default on). */
   wasmSimd: 'WORKBENCH_WASM_SIMD',
+  /** `0` keeps to the SIMD kernels without fused multiply-adds where the runtime has relaxed SIMD (default on). */
+  wasmFma: 'WORKBENCH_WASM_FMA',
   /** Data-parallel training threads on the CPU backends: a number or `auto` (default: one per core, ≤ 8). */
   trainWorkers: 'WORKBENCH_TRAIN_WORKERS',
   /** `1`: each training worker prints where its step time went when it closes (default off). */
@@ -26,6 +28,7 @@ export const ENV_DEFAULTS: Record<(typeof ENV)[keyof typeof ENV], string> = {
   WORKBENCH_BACKEND: 'automatic: tensorflow (CUDA) → webgpu (hardware adapter) → wasm',
   WORKBENCH_WASM_THREADS: '1',
   WORKBENCH_WASM_SIMD: 'on',
+  WORKBENCH_WASM_FMA: 'on where the runtime has relaxed SIMD',
   WORKBENCH_TRAIN_WORKERS: 'auto',
   WORKBENCH_PROFILE_WORKERS: 'off',
   WORKBENCH_DATA_DIR: 'the platform user data folder',

@@ -7,6 +7,13 @@ export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu'
 /** In the order the engine tries them when nothing is forced (cpu only when forced). */
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu']
 
+/**
+ * Which of the workbench's own wasm kernels run (kernels.wat): "simd+fma", its build with fused
+ * multiply-adds (relaxed SIMD); "simd", its plain WebAssembly SIMD build; "off", neither (turned off by
+ * WORKBENCH_WASM_SIMD=0, or no wasm SIMD), so their JS and tfjs fallbacks run.
+ */
+export type WasmKernelSet = 'simd+fma' | 'simd' | 'off'
+
 /** A WebGPU adapter as Dawn describes it. */
 export interface GpuAdapterInfo {
   vendor: string
@@ -54,6 +61,8 @@ export interface BackendInfo {
   threads: number
   /** Threads of this process's own wasm instance (WORKBENCH_WASM_THREADS); 1 elsewhere. */
   wasmThreads?: number
+  /** Backend wasm: which of the workbench's wasm kernels its training runs (doctor and the bench report it). */
+  wasmKernels?: WasmKernelSet
   /** Set when no GPU is used: why, and what to do about it. */
   gpuProblem?: GpuProblem
   /** The WebGPU adapter training runs on (backend webgpu). */
@@ -77,6 +86,7 @@ export function describeAdapterLine(adapter: GpuAdapterInfo): string {
 export function describeBackendChoice(info: BackendInfo): string[] {
   const lines = [`backend: ${info.backend}`, `device:  ${info.device} (${info.label})`, `threads: ${info.threads}`]
   if (info.adapter) lines.push(`adapter: ${describeAdapterLine(info.adapter)}`)
+  if (info.wasmKernels) lines.push(`kernels: ${info.wasmKernels} (the workbench's wasm kernels)`)
   if (info.attempts?.length) lines.push('tried:')
   for (const attempt of info.attempts ?? []) {
     lines.push(`  ${attempt.chosen ? '✓' : '✗'} ${attempt.backend.padEnd(10)} ${attempt.chosen ? 'chosen: ' : ''}${attempt.reason}`)

@@ -1,15 +1,24 @@
 /**
- * The SIMD kernels (kernels.wat) against the JS loops they stand in for: the batch-norm sums give the
- * same bits, the SGD step the same values within float32 rounding; and kernels-wasm.ts is what the
- * .wat assembles to.
+ * The SIMD kernels (kernels.wat) against the JS loops they stand in for, in both builds (with fused
+ * multiply-adds, relaxed SIMD, and without): the batch-norm sums give the same bits, the SGD step the
+ * same values within float32 rounding; kernels-wasm.ts is what the .wat assembles to; and the FMA build
+ * is chosen where the runtime has relaxed SIMD (Node 20 with V8's flag, which the engine sets; Node 24).
  */
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { readFileSync } from 'node:fs'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { generate } from '../../../scripts/build-simd-kernels'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { FUSE_MARKER, fuseMultiplyAdds, generate } from '../../../scripts/build-simd-kernels'
 import { selectBackend } from '../../../src/engine/backend/select-backend'
-import { setSimdKernelsEnabled, SimdKernels, simdKernelsFor } from '../../../src/engine/backend/simd/simd-kernels'
+import { RELAXED_SIMD_PROBE_BASE64 } from '../../../src/engine/backend/simd/kernels-wasm'
+import {
+  relaxedSimdSupported,
+  setFmaKernelsEnabled,
+  setSimdKernelsEnabled,
+  SimdKernels,
+  simdKernelsFor,
+  wasmKernelSet
+} from '../../../src/engine/backend/simd/simd-kernels'
 import { buildVgg } from '../../../src/engine/models/build-vgg'
 import { createRandom } from '../../../src/engine/random'
 import { lossAndGradients } from '../../../src/engine/train/train-step'
@@ -21,9 +30,12 @@ let simd: SimdKernels
 beforeAll(async () => {
   await selectBackend('wasm')
   backend = tf.backend() as BackendWasm
+  // Node 20 has relaxed SIMD behind a flag the engine sets, Node 22+ by default: the FMA build must run.
+  expect(relaxedSimdSupported()).toBe(true)
+  expect(wasmKernelSet()).toBe('simd+fma')
   const kernels = simdKernelsFor(backend)
   // The fast path must engage on the wasm build the engine uses; a silent fallback would pass the rest.
-  expect(kernels).toBeDefined()
+  expect(kernels?.set).toBe('simd+fma')
   simd = kernels as SimdKernels
 })
 
@@ -31,11 +43,84 @@ const random = createRandom(17)
 const values = (n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => (random.next() * 2 - 1) * scale)
 const offset = (t: tf.Tensor): number => SimdKernels.offsetOf(backend, t)
 
+/** One VGG11-BN (width ¼) and batch for both builds' training-step test, and its fallback gradients by synced. */
+let vgg: { model: tf.LayersModel; variables: tf.Variable[]; batch: { x: Float32Array; labels: Int32Array; count: number } } | undefined
+const fallbackGradients = new Map<boolean, Record<string, Float32Array>>()
+function vggStep(): NonNullable<typeof vgg> {
+  if (!vgg) {
+    const model = buildVgg({ arch: 'vgg11_bn', width: 1 / 4, numClasses: 10, seed: 5, dropout: 0 })
+    const count = 6
+    const batch = { x: values(count * 32 * 32 * 3), labels: Int32Array.from({ length: count }, (_, i) => i % 10), count }
+    vgg = { model, variables: model.trainableWeights.map((w) => w.read() as tf.Variable), batch }
+  }
+  return vgg
+}
+afterAll(() => vgg?.model.dispose())
+
 describe('the SIMD kernels', () => {
-  it('are what kernels.wat assembles to', async () => {
+  it('are what kernels.wat assembles to, both builds and the probe', async () => {
     const wat = readFileSync(new URL('../../../src/engine/backend/simd/kernels.wat', import.meta.url), 'utf8')
     const generated = readFileSync(new URL('../../../src/engine/backend/simd/kernels-wasm.ts', import.meta.url), 'utf8')
     expect(generated).toBe(await generate(wat))
+    // The FMA build fuses every multiply-add of the multiply-add-bound kernels: 8 per inner step of
+    // the two convolution gradients (a 4×8 block), 4 in the SGD step, and batch norm's.
+    expect(fuseMultiplyAdds(wat).fused).toEqual({ batch_norm_apply: 1, batch_norm_backward: 1, conv_input_grad: 8, momentum_step: 4, conv_filter_grad: 8 })
+  })
+
+  it('fuse c + a·b and c − a·b only, without reordering, in marked functions only', () => {
+    const wat = `(module
+      (func (export "plain") (param v128 v128 v128) (result v128) (f32x4.add (local.get 0) (f32x4.mul (local.get 1) (local.get 2))))
+      ;; ${FUSE_MARKER}
+      (func (export "fused") (param v128 v128 v128) (result v128)
+        (f32x4.sub (f32x4.add (f32x4.mul (local.get 0) (local.get 1)) (local.get 2)) (f32x4.mul (local.get 1) (local.get 2))))
+      ;; ${FUSE_MARKER}
+      (func (export "kept") (param v128 v128 v128) (result v128)
+        (f32x4.add (f32x4.sub (f32x4.mul (local.get 0) (local.get 1)) (local.get 2)) (f32x4.mul (local.tee 0 (local.get 1)) (local.get 2)))))`
+    expect(() => fuseMultiplyAdds(wat)).toThrow(/kept is marked @fuse-multiply-add but has no f32x4 multiply-add to fuse/)
+    const { text, fused } = fuseMultiplyAdds(wat.replace(/;; @fuse-multiply-add\s*\(func \(export "kept"\)/, '(func (export "kept")'))
+    expect(fused).toEqual({ fused: 2 })
+    expect(text).toContain('(f32x4.add (local.get 0) (f32x4.mul (local.get 1) (local.get 2)))')
+    expect(text).toContain('(f32x4.relaxed_nmadd (local.get 1) (local.get 2) (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2)))')
+    expect(() => fuseMultiplyAdds(`(module ;; ${FUSE_MARKER}\n (memory 1))`)).toThrow(/must stand right before a \(func/)
+  })
+
+  it('choose the build without fused multiply-adds when told to (WORKBENCH_WASM_FMA=0), and back', () => {
+    setFmaKernelsEnabled(false)
+    try {
+      expect(wasmKernelSet()).toBe('simd')
+      expect(simdKernelsFor(backend)?.set).toBe('simd')
+      setSimdKernelsEnabled(false)
+      expect(wasmKernelSet()).toBe('off')
+    } finally {
+      setSimdKernelsEnabled(true)
+      setFmaKernelsEnabled(true)
+    }
+    expect(simdKernelsFor(backend)).toBe(simd)
+  })
+
+  it('fuse in the FMA build where this CPU fuses relaxed_madd, and compute the same within rounding', () => {
+    // (1 + 2⁻¹²)² − (1 + 2⁻¹¹) is 2⁻²⁴ exactly, but 0 when the product is rounded to float32 first.
+    // (The node typings in use do not declare WebAssembly's classes.)
+    const wasm = (globalThis as unknown as { WebAssembly: { Module: new (b: Uint8Array) => object; Instance: new (m: object) => { exports: object } } }).WebAssembly
+    const probe = new wasm.Instance(new wasm.Module(Buffer.from(RELAXED_SIMD_PROBE_BASE64, 'base64'))).exports as { probe(a: number, b: number, c: number): number }
+    const cpuFuses = probe.probe(1 + 2 ** -12, 1 + 2 ** -12, -(1 + 2 ** -11)) !== 0
+    const x = tf.randomNormal([2, 6, 6, 8], 0, 1, 'float32', 3)
+    const dy = tf.randomNormal([2, 6, 6, 16], 0, 1, 'float32', 4)
+    const filterGrad = (): Float32Array =>
+      tf.tidy(() => (tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] } as unknown as tf.NamedAttrMap) as tf.Tensor).dataSync() as Float32Array)
+    const fused = filterGrad()
+    setFmaKernelsEnabled(false)
+    let plain: Float32Array
+    try {
+      plain = filterGrad()
+    } finally {
+      setFmaKernelsEnabled(true)
+    }
+    const scale = Math.max(...plain.map(Math.abs))
+    plain.forEach((v, i) => expect(Math.abs(v - (fused[i] as number))).toBeLessThan(1e-5 * scale))
+    // Where the CPU fuses (x86-64 with FMA3, arm64), the FMA build really ran: its roundings differ.
+    expect(plain.some((v, i) => v !== fused[i])).toBe(cpuFuses)
+    tf.dispose([x, dy])
   })
 
   it('turn off and on again (WORKBENCH_WASM_SIMD=0, benches), and the fallbacks compute the same', () => {
@@ -57,11 +142,21 @@ describe('the SIMD kernels', () => {
     tf.dispose([x, dy])
   })
 
+})
+
+for (const fma of [true, false]) describe(`the SIMD kernels, ${fma ? 'FMA build (relaxed SIMD)' : 'plain SIMD build (WORKBENCH_WASM_FMA=0)'}`, () => {
+  beforeAll(() => {
+    setFmaKernelsEnabled(fma)
+    simd = simdKernelsFor(backend) as SimdKernels
+    expect(simd.set).toBe(fma ? 'simd+fma' : 'simd')
+  })
+  afterAll(() => {
+    setFmaKernelsEnabled(true)
+    simd = simdKernelsFor(backend) as SimdKernels
+  })
+
   it('leave a VGG11-BN training step’s gradients as their fallbacks compute them, plain and synced batch norm', () => {
-    const model = buildVgg({ arch: 'vgg11_bn', width: 1 / 4, numClasses: 10, seed: 5, dropout: 0 })
-    const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
-    const count = 6
-    const batch = { x: values(count * 32 * 32 * 3), labels: Int32Array.from({ length: count }, (_, i) => i % 10), count }
+    const { model, variables, batch } = vggStep()
     const oneWorker = { allReduceSmall: (v: ArrayLike<number>) => Float64Array.from(v) }
     const gradients = (on: boolean, synced: boolean): Record<string, Float32Array> => {
       setSimdKernelsEnabled(on)
@@ -76,7 +171,9 @@ describe('the SIMD kernels', () => {
     }
     for (const synced of [false, true]) {
       const fast = gradients(true, synced)
-      const slow = gradients(false, synced)
+      // The fallbacks do not depend on the build: computed once for both.
+      let slow = fallbackGradients.get(synced)
+      if (!slow) fallbackGradients.set(synced, (slow = gradients(false, synced)))
       for (const [name, expected] of Object.entries(slow)) {
         // A convolution's bias before batch norm has a gradient of 0 up to rounding: nothing to compare.
         if (/conv\d+\/bias$/.test(name)) continue
@@ -86,7 +183,6 @@ describe('the SIMD kernels', () => {
         expect(worst / scale, `${name}${synced ? ' (synced)' : ''}`).toBeLessThan(1e-4)
       }
     }
-    model.dispose()
   })
 
   for (const [positions, channels] of [[1, 4], [37, 12], [300, 128]] as const) {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
-import { beforeAll, describe, expect, it } from 'vitest'
-import { simdKernelsFor } from '../../../src/engine/backend/simd/simd-kernels'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { setFmaKernelsEnabled, simdKernelsFor } from '../../../src/engine/backend/simd/simd-kernels'
 import { registerWasmConvGradients } from '../../../src/engine/backend/wasm-conv-gradients'
 import { createRandom, type Random } from '../../../src/engine/random'
 
@@ -233,7 +233,21 @@ describe('registerWasmConvGradients', () => {
   }
 
   it('has the SIMD kernels here, so the SIMD cases above test them and not a fallback', () => {
-    expect(simdKernelsFor(wasmBackend())).toBeDefined()
+    // Their FMA build: Node 20 gets relaxed SIMD from the V8 flag the engine sets, Node 22+ has it.
+    expect(simdKernelsFor(wasmBackend())?.set).toBe('simd+fma')
+  })
+
+  describe('with the kernels’ build without fused multiply-adds (WORKBENCH_WASM_FMA=0)', () => {
+    beforeAll(() => setFmaKernelsEnabled(false))
+    afterAll(() => setFmaKernelsEnabled(true))
+
+    it('runs that build', () => {
+      expect(simdKernelsFor(wasmBackend())?.set).toBe('simd')
+    })
+
+    for (const [i, c] of CASES.entries()) {
+      if (c.name.startsWith('SIMD')) it(`matches the cpu backend: ${c.name}`, () => checkCase(c, 1000 + i))
+    }
   })
 
   it('matches the cpu backend on seeded random shapes', async () => {

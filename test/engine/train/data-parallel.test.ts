@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { selectBackend } from '../../../src/engine/backend/select-backend'
+import { setFmaKernelsEnabled, wasmKernelSet } from '../../../src/engine/backend/simd/simd-kernels'
+import { ENV } from '../../../src/engine/env'
 import { buildVgg } from '../../../src/engine/models/build-vgg'
 import { trainWorkerCount } from '../../../src/engine/backend/worker-count'
 import { createStepper } from '../../../src/engine/train/trainer'
@@ -96,6 +98,28 @@ describe('data-parallel training over 2 worker threads', () => {
     expect(result.correct[1]).toBe(result.correct[0])
     expect(result.weights).toBeLessThan(1e-4)
     expect(result.optimizer).toBeLessThan(1e-3)
+  })
+
+  it('matches one thread with the SIMD kernels’ build without fused multiply-adds (WORKBENCH_WASM_FMA=0)', async () => {
+    // The tests above ran the FMA build (relaxed SIMD), this process's default.
+    expect(wasmKernelSet()).toBe('simd+fma')
+    // This thread by the setter; the workers, started after it, by the environment they inherit.
+    const before = process.env[ENV.wasmFma]
+    process.env[ENV.wasmFma] = '0'
+    setFmaKernelsEnabled(false)
+    try {
+      expect(wasmKernelSet()).toBe('simd')
+      const batches = [makeBatch(16, 1), makeBatch(13, 2)]
+      const result = await trainBoth(0, batches)
+      for (let i = 0; i < batches.length; i++) expect(result.losses[1][i]).toBeCloseTo(result.losses[0][i]!, 4)
+      expect(result.correct[1]).toBe(result.correct[0])
+      expect(result.weights).toBeLessThan(1e-4)
+      expect(result.optimizer).toBeLessThan(1e-3)
+    } finally {
+      if (before === undefined) delete process.env[ENV.wasmFma]
+      else process.env[ENV.wasmFma] = before
+      setFmaKernelsEnabled(true)
+    }
   })
 
   it('matches one thread on a model whose first blocks are frozen', async () => {

@@ -5,6 +5,11 @@
 ;; took twice the forward convolution's time (bench/profile-step.ts --worker, width ¼).
 ;;
 ;; Build: `npm run build:simd` (wabt) writes kernels-wasm.ts; a test checks that it matches this file.
+;; It assembles two modules from this one source: this text as written (WebAssembly SIMD), and an FMA
+;; build where, in each function marked `;; @fuse-multiply-add`, every f32x4 `c + a·b` and `c − a·b`
+;; becomes relaxed SIMD's f32x4.relaxed_madd / relaxed_nmadd (scripts/build-simd-kernels.ts, fuse):
+;; one instruction and one rounding instead of two where the CPU has FMA. The engine runs the FMA
+;; build where the runtime validates relaxed SIMD (simd-kernels.ts), unless WORKBENCH_WASM_FMA=0.
 ;; Pointers are byte offsets into the imported memory; counts are in values. Nothing here uses a
 ;; stack or static data, so the module owns no memory of its own.
 (module
@@ -88,6 +93,7 @@
 
   ;; Batch norm's forward pass, out[p, c] = (x[p, c] − mean[c])·a[c] + beta[c], where a = γ/√(var + ε):
   ;; one pass over `positions` rows of `channels` values (a multiple of 4); the vectors are float32.
+  ;; @fuse-multiply-add
   (func (export "batch_norm_apply")
     (param $x i32) (param $mean i32) (param $a i32) (param $beta i32) (param $out i32) (param $positions i32) (param $channels i32)
     (local $end i32) (local $rowEnd i32) (local $k i32)
@@ -113,6 +119,7 @@
 
   ;; Batch norm's input gradient, out[p, c] = dy[p, c]·g[c] + (x[p, c] − mean[c])·h[c] + k[c]: the
   ;; caller folds the batch's sums of dy and dy·(x − mean) into the per-channel g, h and k.
+  ;; @fuse-multiply-add
   (func (export "batch_norm_backward")
     (param $x i32) (param $dy i32) (param $mean i32) (param $g i32) (param $h i32) (param $k i32) (param $out i32)
     (param $positions i32) (param $channels i32)
@@ -239,6 +246,7 @@
   ;; (top + padTop, left + padLeft) in a padded image, and the filter as wt[i, j, o, c]. dx is
   ;; [n, h, w, c], c a multiple of 8. Four positions × 8 channels of dx are summed in registers over
   ;; every tap and output channel, as in conv_filter_grad.
+  ;; @fuse-multiply-add
   (func (export "conv_input_grad")
     (param $dyp i32) (param $wt i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
     (param $hp i32) (param $wp i32) (param $o i32) (param $fh i32) (param $fw i32) (param $shift i32)
@@ -341,6 +349,7 @@
   ;; One SGD-with-momentum step over n float32 values, with the gradient g0 + g1 and L2 decay
   ;; (PyTorch's SGD): g = g0 + g1 + wd·w; v = μ·v + g; out = w − lr·v, or with Nesterov
   ;; out = w − lr·(g + μ·v). `v` is updated in place; `out` may be `w`.
+  ;; @fuse-multiply-add
   (func (export "momentum_step")
     (param $w i32) (param $g0 i32) (param $g1 i32) (param $v i32) (param $out i32) (param $n i32)
     (param $lr f32) (param $mu f32) (param $wd f32) (param $nesterov i32)
@@ -391,6 +400,7 @@
   ;; row at a time, whose valid columns are contiguous in x and dy), as XNNPACK's GEMM micro-kernels
   ;; do; the rows come in chunks of `chunkRows`, sized by the caller so that a chunk of x and dy
   ;; stays in the L1 cache while every block of dw passes over it.
+  ;; @fuse-multiply-add
   (func (export "conv_filter_grad")
     (param $x i32) (param $dy i32) (param $dw i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
     (param $oh i32) (param $ow i32) (param $o i32) (param $fh i32) (param $fw i32) (param $top i32) (param $left i32)

@@ -1,6 +1,8 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import type { TensorInfo } from '@tensorflow/tfjs'
-import { KERNELS_WASM_BASE64 } from './kernels-wasm'
+import { setFlagsFromString } from 'node:v8'
+import type { WasmKernelSet } from '../../../shared/backend'
+import { KERNELS_FMA_WASM_BASE64, KERNELS_WASM_BASE64, RELAXED_SIMD_PROBE_BASE64 } from './kernels-wasm'
 import { ENV } from '../../env'
 
 /** The functions kernels.wat exports; pointers are byte offsets into tfjs's wasm memory. */
@@ -25,6 +27,7 @@ interface WasmApi {
   Module: new (bytes: Uint8Array) => object
   Instance: new (module: object, imports: object) => { exports: object }
   Memory: abstract new (...args: never[]) => WasmMemory
+  validate(bytes: Uint8Array): boolean
 }
 const WASM = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
 
@@ -46,7 +49,9 @@ export class SimdKernels {
   constructor(
     private readonly module: EmscriptenModule,
     private readonly memory: WasmMemory,
-    readonly exports: KernelExports
+    readonly exports: KernelExports,
+    /** Which build of kernels.wat these are: with fused multiply-adds (relaxed SIMD) or without. */
+    readonly set: Exclude<WasmKernelSet, 'off'> = 'simd'
   ) {}
 
   /** The byte offset of a tensor's values in wasm memory. */
@@ -132,40 +137,109 @@ export class SimdKernels {
   }
 }
 
-const bound = new WeakMap<BackendWasm, SimdKernels | null>()
-let compiled: object | null | undefined
+/** The kernels bound to each wasm backend, per build (null: that build cannot run there). */
+const bound = new WeakMap<BackendWasm, Partial<Record<Exclude<WasmKernelSet, 'off'>, SimdKernels | null>>>()
+/** Each build of kernels.wat, compiled once per thread (null: this runtime rejects it). */
+const compiled: Partial<Record<Exclude<WasmKernelSet, 'off'>, object | null>> = {}
 /** `WORKBENCH_WASM_SIMD=0` turns the SIMD kernels off (their JS or tfjs fallbacks run instead). */
 let enabled = process.env[ENV.wasmSimd] !== '0'
+/** `WORKBENCH_WASM_FMA=0` keeps to the kernels without fused multiply-adds where relaxed SIMD runs. */
+let fmaEnabled = process.env[ENV.wasmFma] !== '0'
+let relaxedSimd: boolean | undefined
 
 /** Turns the SIMD kernels on or off for every backend, e.g. to time them against their fallbacks. */
 export function setSimdKernelsEnabled(on: boolean): void {
   enabled = on
 }
 
+/** Lets the FMA build run where relaxed SIMD does (on), or keeps to the plain SIMD build (off): tests and benches compare the two. */
+export function setFmaKernelsEnabled(on: boolean): void {
+  fmaEnabled = on
+}
+
+/** V8 shipped relaxed SIMD in 11.4 (Chrome 114); before that it is behind a flag (Node 20 has V8 11.3). */
+const RELAXED_SIMD_SHIPPED_IN_V8: [number, number] = [11, 4]
+
+function v8Before([major, minor]: [number, number]): boolean {
+  const [m = 0, n = 0] = (process.versions.v8 ?? '').split('.').map(Number)
+  return m < major || (m === major && n < minor)
+}
+
 /**
- * The SIMD kernels for this wasm backend, or undefined where they cannot run: a wasm without SIMD,
- * tfjs's threaded build, whose shared memory this module does not declare, or when turned off.
- * Callers then take their fallbacks (JS loops, or compositions of tfjs's kernels), which compute
- * the same results within float rounding.
+ * Whether this runtime runs relaxed SIMD (f32x4.relaxed_madd), by validating and running a tiny probe
+ * module once per thread. V8 has it on by default from Node 21 (Node 22, 24) and in Electron 45; Node 20
+ * has it behind `--experimental-wasm-relaxed-simd`, which this sets when the probe fails there. V8's
+ * flags are process-wide, so the flag then holds for every worker thread as well, and it is set before
+ * the FMA build is compiled (the flag is read when a module is validated). Newer V8s are left alone:
+ * they have it already, no longer know the flag (Node 24 prints an error), and may freeze their flags.
+ */
+export function relaxedSimdSupported(): boolean {
+  if (relaxedSimd !== undefined) return relaxedSimd
+  const probe = Buffer.from(RELAXED_SIMD_PROBE_BASE64, 'base64')
+  if (!WASM.validate(probe) && v8Before(RELAXED_SIMD_SHIPPED_IN_V8)) {
+    try {
+      setFlagsFromString('--experimental-wasm-relaxed-simd')
+    } catch {
+      // No V8 flags here (not Node): the probe below fails and the plain SIMD build runs.
+    }
+  }
+  relaxedSimd = false
+  try {
+    const instance = new WASM.Instance(new WASM.Module(probe), {})
+    // 2·3 + 1, fused or not: a runtime that validates relaxed SIMD but computes it wrong is not used.
+    relaxedSimd = (instance.exports as { probe(a: number, b: number, c: number): number }).probe(2, 3, 1) === 7
+  } catch {
+    // Still invalid: this runtime has no relaxed SIMD.
+  }
+  return relaxedSimd
+}
+
+function compiledBuild(set: Exclude<WasmKernelSet, 'off'>): object | null {
+  let module = compiled[set]
+  if (module === undefined) {
+    try {
+      module = new WASM.Module(Buffer.from(set === 'simd+fma' ? KERNELS_FMA_WASM_BASE64 : KERNELS_WASM_BASE64, 'base64'))
+    } catch {
+      module = null
+    }
+    compiled[set] = module
+  }
+  return module
+}
+
+/**
+ * Which of the workbench's wasm kernels run in this thread: "simd+fma" (kernels.wat's FMA build, where
+ * relaxed SIMD runs and WORKBENCH_WASM_FMA is not 0), "simd" (the plain SIMD build), or "off" (turned
+ * off by WORKBENCH_WASM_SIMD=0, or a wasm without SIMD: the JS and tfjs fallbacks run). The training
+ * workers inherit the environment and the V8 flags, so they run the same set. (tfjs's threaded build,
+ * WORKBENCH_WASM_THREADS > 1, runs none of them in the trainer's own thread; see simdKernelsFor.)
+ */
+export function wasmKernelSet(): WasmKernelSet {
+  if (!enabled || !compiledBuild('simd')) return 'off'
+  return fmaEnabled && relaxedSimdSupported() && compiledBuild('simd+fma') ? 'simd+fma' : 'simd'
+}
+
+/**
+ * The SIMD kernels for this wasm backend, in the set wasmKernelSet names, or undefined where they
+ * cannot run: a wasm without SIMD, tfjs's threaded build, whose shared memory this module does not
+ * declare, or when turned off. Callers then take their fallbacks (JS loops, or compositions of tfjs's
+ * kernels), which compute the same results within float rounding; so do the two builds.
  */
 export function simdKernelsFor(backend: BackendWasm): SimdKernels | undefined {
-  if (!enabled) return undefined
-  const known = bound.get(backend)
-  if (known !== undefined) return known ?? undefined
+  const set = wasmKernelSet()
+  if (set === 'off') return undefined
+  let known = bound.get(backend)
+  if (!known) bound.set(backend, (known = {}))
+  const cached = known[set]
+  if (cached !== undefined) return cached ?? undefined
   let kernels: SimdKernels | null = null
   const module = backend.wasm as unknown as EmscriptenModule
   const memory = module.wasmMemory ?? Object.values(module.asm ?? {}).find((v): v is WasmMemory => v instanceof WASM.Memory)
-  if (compiled === undefined) {
-    try {
-      compiled = new WASM.Module(Buffer.from(KERNELS_WASM_BASE64, 'base64'))
-    } catch {
-      compiled = null
-    }
+  const build = compiledBuild(set)
+  if (memory && build && !(memory.buffer instanceof SharedArrayBuffer)) {
+    const instance = new WASM.Instance(build, { env: { memory } })
+    kernels = new SimdKernels(module, memory, instance.exports as unknown as KernelExports, set)
   }
-  if (memory && compiled && !(memory.buffer instanceof SharedArrayBuffer)) {
-    const instance = new WASM.Instance(compiled, { env: { memory } })
-    kernels = new SimdKernels(module, memory, instance.exports as unknown as KernelExports)
-  }
-  bound.set(backend, kernels)
+  known[set] = kernels
   return kernels ?? undefined
 }
