@@ -68,6 +68,8 @@ export interface RunRecord {
   seed: number
   backend: string | null
   device: string | null
+  /** On wasm, which of the workbench's kernels trained it ("simd+fma", "simd", "off"): speeds differ between them. */
+  wasmKernels?: string
   status: RunStatus
   bestValAcc: number | null
   bestEpoch: number | null

@@ -1,6 +1,5 @@
-import { describeBackendChoice, type BackendInfo } from '../../shared/backend'
+import { describeBackendChoice } from '../../shared/backend'
 import { selectBackend } from '../../engine/backend/select-backend'
-import { wasmKernelSet } from '../../engine/backend/simd/simd-kernels'
 
 /**
  * `cli doctor`: which backend and device the engine would use, every backend it tried on the way and
@@ -9,8 +8,7 @@ import { wasmKernelSet } from '../../engine/backend/simd/simd-kernels'
  * "simd+fma", "simd" or "off"). `--json` prints the same as an object.
  */
 export async function runDoctorCommand(argv: string[]): Promise<number> {
-  const chosen = await selectBackend()
-  const info: BackendInfo = chosen.backend === 'wasm' ? { ...chosen, wasmKernels: wasmKernelSet() } : chosen
+  const info = await selectBackend()
   const text = argv.includes('--json') ? JSON.stringify(info, null, 2) : describeBackendChoice(info).join('\n')
   process.stdout.write(`${text}\n`)
   return 0

@@ -12,6 +12,7 @@ import { registerBatchNormGradient } from './batch-norm-gradient'
 import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad'
 import { registerWasmReductions } from './wasm-reductions'
 import { MAX_WASM_THREADS, prepareWasmThreads, wasmThreadsCount } from './wasm-threads'
+import { wasmKernelSet } from './simd/simd-kernels'
 
 /** The batch size the reported training thread count assumes (the default; tiny batches use fewer). */
 const TYPICAL_BATCH = 64
@@ -140,7 +141,7 @@ async function startWasm(gpuProblem: GpuProblem | undefined): Promise<BackendInf
   const training = trainWorkerCount('wasm', TYPICAL_BATCH)
   const label = `CPU · wasm, ${training} training thread${training === 1 ? '' : 's'}`
   const notes = threads > 1 ? [`wasm's threaded build runs with ${threads} threads in this process (evaluation); training workers use one each.`] : []
-  return { backend: 'wasm', device: 'cpu', label, threads: training, wasmThreads: threads, gpuProblem, attempts: [], notes }
+  return { backend: 'wasm', device: 'cpu', label, threads: training, wasmThreads: threads, wasmKernels: wasmKernelSet(), gpuProblem, attempts: [], notes }
 }
 
 /** The backend chosen so far in this process, if any. */

@@ -43,7 +43,7 @@ export async function trainInFolder(dir: string, planned: RunRecord, emit: (even
   await mkdir(dir, { recursive: true })
   const backend = await selectBackend()
   const config = planned.config
-  let record: RunRecord = { ...planned, ...options.annotate, status: 'running', backend: backend.backend, device: backend.adapter ? `${backend.device} · ${backend.adapter.description}` : backend.device, startedAt: planned.startedAt ?? new Date().toISOString(), error: null }
+  let record: RunRecord = { ...planned, ...options.annotate, status: 'running', backend: backend.backend, device: backend.adapter ? `${backend.device} · ${backend.adapter.description}` : backend.device, ...(backend.wasmKernels ? { wasmKernels: backend.wasmKernels } : {}), startedAt: planned.startedAt ?? new Date().toISOString(), error: null }
   const save = (): Promise<void> => writeJsonAtomic(join(dir, RUN_FILE), record)
   await save()
 
