@@ -84,6 +84,8 @@ export interface DatasetClassDetails {
   /** Label index in the dataset's own order. */
   label: number
   samples: DatasetSample[]
+  /** Images of the class per split, where the engine can count them without decoding (image folders). */
+  counts?: { train: number; test: number }
 }
 
 /** What `inspectDataset` returns. */
@@ -116,8 +118,11 @@ export interface StartRunInput {
   name?: string
 }
 
-/** A run's status as run.json records it ('planned' never reaches a started run), plus 'cancelling' while a cancel is under way. */
-export type RunStatus = Exclude<StoredRunStatus, 'planned'> | 'cancelling'
+/**
+ * A run's status as run.json records it ('planned' never reaches a started run), plus 'cancelling' while a cancel is under way
+ * and 'queued' while it waits for the run training now to end (it was resumed while another run trained).
+ */
+export type RunStatus = Exclude<StoredRunStatus, 'planned'> | 'cancelling' | 'queued'
 export type RunPhase = 'starting' | 'loading-data' | 'building-model' | 'training' | 'saving'
 
 /** A training run started in this session, as lists and headers show it. */
@@ -149,6 +154,8 @@ export interface RunSummary {
   error: ApiErrorData | null
   /** Whether a `last/` checkpoint exists to resume from. */
   resumable: boolean
+  /** While 'queued': its place among the queued runs (1 = next after the run training now). */
+  queuePosition?: number
 }
 
 /**
@@ -211,6 +218,8 @@ export interface SweepStatus {
   total: number
   currentRunId: string | null
   message: string
+  /** The project folder the sweep runs in (a client shows only its own project's sweep). */
+  projectDir?: string
 }
 
 export interface TransferCurveInput {

@@ -84,4 +84,4 @@ export function recordEvents(client: WorkbenchClient): { events: WorkbenchEvent[
 export const runEnded =
   (runId: string) =>
   (e: WorkbenchEvent): e is Extract<WorkbenchEvent, { type: 'run:status' }> =>
-    e.type === 'run:status' && e.run.runId === runId && !['running', 'cancelling'].includes(e.run.status)
+    e.type === 'run:status' && e.run.runId === runId && !['running', 'cancelling', 'queued'].includes(e.run.status)

@@ -271,6 +271,9 @@ describe.skipIf(!haveChromium)('the Inside view in Chromium', () => {
       config: { width: 1 / 16, epochs: 1, batchSize: 16, trainPerClass: 40 }
     })
     expect(cifarRuns).toHaveLength(1)
+    // Each tab keeps its own project (issue 18, item 12): a tab started afresh lands in the one the API opened last.
+    await page.evaluate(() => sessionStorage.clear())
+    await page.reload()
     await page.getByTestId('project-name').getByText('Inside CIFAR').waitFor({ timeout: 60_000 })
     await page.getByTestId('nav-inside').click()
     await checkPanels(4, 2, 'cifar')

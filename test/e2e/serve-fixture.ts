@@ -4,7 +4,7 @@
  * test file rebuilding it. Everything else is wired as `src/cli/commands/serve.ts` wires it.
  * Usage: node --import tsx test/e2e/serve-fixture.ts <rendererDir> <workDir>
  */
-import { join } from 'node:path'
+import { delimiter, join } from 'node:path'
 import { forkBackendProbe } from '../../src/engine/api/backend-probe'
 import { createWorkbenchServer } from '../../src/engine/api/create-workbench-server'
 import { startServeServer } from '../../src/engine/api/serve-server'
@@ -19,6 +19,8 @@ const server = createWorkbenchServer({
   appVersion: '0.0.0-e2e',
   runsDir: join(workDir, 'runs'),
   dataDir: join(workDir, 'data', 'datasets'),
+  // As `serve --data <dir>`: extra folders searched for datasets (a test names them; none by default).
+  datasetDirs: (process.env['E2E_DATASET_DIRS'] ?? '').split(delimiter).filter(Boolean),
   launchTrainer: () => forkTrainerProcess(),
   launchProbe: () => forkBackendProbe(),
   settings: createJsonSettingsStore(join(workDir, 'settings.json'))

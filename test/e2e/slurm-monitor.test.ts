@@ -97,6 +97,8 @@ describe.skipIf(SKIP !== undefined)('the run monitor on a real Slurm cluster', (
     await page.goto(served?.url ?? '')
     await page.getByTestId('nav-home').waitFor()
     await client!.api.openProject({ dir: project })
+    // Each tab keeps its own project (issue 18, item 12): the page, which had none, starts in the one opened last.
+    await page.reload()
     await page.getByTestId('project-name').getByText('slurm-test').waitFor({ timeout: 60_000 })
     await page.getByTestId('nav-monitor').click()
     await page.getByTestId('sweep-panel').waitFor()

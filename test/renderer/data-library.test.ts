@@ -4,6 +4,7 @@ import {
   checkMirror,
   classesLine,
   countsLine,
+  datasetNameFromId,
   failureDetail,
   failureTitle,
   imageSizeLine,
@@ -13,6 +14,8 @@ import {
   jobFraction,
   jobRate,
   jobTitle,
+  libraryCountLine,
+  libraryEmptyLine,
   mirrorInput,
   sourceLine
 } from '../../src/renderer/src/lib/data-library'
@@ -121,5 +124,20 @@ describe('library entries', () => {
     const folder = dataset({ kind: 'folder', managed: false, imageSize: null, source: { type: 'folder', path: '/photos' } })
     expect(imageSizeLine(folder)).toBe('mixed sizes')
     expect(sourceLine(folder)).toBe('image folder, registered in place')
+  })
+})
+
+describe('dataset names and the library’s counts', () => {
+  it('names a dataset by its folder, never by its raw id', () => {
+    expect(datasetNameFromId('folder:/data/shared/cifar10-jpg')).toBe('cifar10-jpg')
+    expect(datasetNameFromId('cifar10:/home/me/data/cifar-10-batches-bin/')).toBe('cifar-10-batches-bin')
+    expect(datasetNameFromId('demo')).toBe('Demo patterns')
+  })
+
+  it('never says "no datasets" beside usable ones', () => {
+    expect(libraryCountLine(0)).toBe('0 downloaded or imported')
+    expect(libraryEmptyLine(0)).not.toMatch(/listed on the left/)
+    expect(libraryEmptyLine(3)).toMatch(/The 3 datasets listed on the left are built in or found in the engine’s dataset folders and ready to use/)
+    expect(libraryEmptyLine(1)).toMatch(/The dataset listed on the left is built in/)
   })
 })

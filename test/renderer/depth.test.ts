@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { listNetworkElements, listWeightLayers, maxTransferDepth } from '../../src/shared/vgg'
-import { clickDepth, depthsOf, formatDepths, layerRole, rangeOf } from '../../src/renderer/src/lib/depth'
+import { checkRangeOrder, clickDepth, depthsOf, formatDepths, layerRole, parseRangeField, rangeOf } from '../../src/renderer/src/lib/depth'
 
 describe('the network picture’s layer table', () => {
   it('lists VGG11’s 11 weight layers with Keras names and the 5 pools between blocks', () => {
@@ -55,5 +55,27 @@ describe('depth selection', () => {
     // A sweep over n = 2…5: layers 3…5 are copied in some of its runs.
     expect([2, 3, 5, 6].map((i) => layerRole(i, 2, 5))).toEqual(['copied', 'partly', 'partly', 'reinit'])
     expect(layerRole(1, 0)).toBe('reinit')
+  })
+})
+
+describe('typed depth ranges', () => {
+  it('takes whole numbers within the network’s depths as typed', () => {
+    expect(parseRangeField('from', '0', 10)).toEqual({ value: 0 })
+    expect(parseRangeField('to', ' 10 ', 10)).toEqual({ value: 10 })
+    expect(parseRangeField('step', '3', 10)).toEqual({ value: 3 })
+  })
+
+  it('refuses, with the field and value named, what the designer used to clamp or round silently', () => {
+    expect(parseRangeField('to', '42', 10)).toEqual({ problem: 'to: n = 42 is outside 0–10, the depths this network has' })
+    expect(parseRangeField('from', '-3', 10)).toEqual({ problem: 'from: n = -3 is outside 0–10, the depths this network has' })
+    expect(parseRangeField('step', 'abc', 10)).toEqual({ problem: 'every: “abc” is not a whole number' })
+    expect(parseRangeField('step', '0', 10)).toEqual({ problem: 'every: 0 is outside 1–10 (the step between depths)' })
+    expect(parseRangeField('from', '2.5', 10)).toEqual({ problem: 'from: “2.5” is not a whole number' })
+    expect(parseRangeField('to', '', 10)).toEqual({ problem: 'to: enter a whole number' })
+  })
+
+  it('says when the start is above the end instead of swapping them', () => {
+    expect(checkRangeOrder({ from: 7, to: 3, step: 1 })).toMatch(/from \(7\) is above to \(3\)/)
+    expect(checkRangeOrder({ from: 3, to: 3, step: 1 })).toBeNull()
   })
 })

@@ -14,7 +14,8 @@ describe('NetworkPicture', () => {
     expect(wrapper.find('[data-testid="layer-11"]').text()).toContain('predictions')
     // n = 3: layers 1–3 copied, the rest re-initialized; the output layer cannot be copied.
     expect([1, 2, 3, 4, 10].map((i) => wrapper.find(`[data-testid="layer-${i}"]`).attributes('data-role'))).toEqual(['copied', 'copied', 'copied', 'reinit', 'reinit'])
-    expect(wrapper.find('[data-testid="layer-11"]').attributes('disabled')).toBeDefined()
+    // Not `disabled`: a disabled button gets no hover, and hovering it shows its shape and parameters.
+    expect(wrapper.find('[data-testid="layer-11"]').attributes('aria-disabled')).toBe('true')
     expect(wrapper.find('[data-testid="layer-3"]').attributes('aria-label')).toBe('block3_conv1 (layer 3, 256 channels): copied and frozen')
   })
 
@@ -44,5 +45,22 @@ describe('NetworkPicture', () => {
     const wrapper = mount(NetworkPicture, { props: { ...base, frozen: false, mode: 'single', range: { from: 2, to: 2, step: 1 } } })
     expect(wrapper.find('[data-testid="layer-1"]').attributes('aria-label')).toMatch(/copied and fine-tuned/)
     expect(wrapper.text()).toContain('copied from the source, fine-tuned')
+  })
+
+  it('shows a hovered layer’s output shape and parameters for the chosen width, and offers it to the Inside view', async () => {
+    const wrapper = mount(NetworkPicture, { props: { ...base, width: 0.25, classes: 5, inspectable: true, mode: 'single', range: { from: 2, to: 2, step: 1 } } })
+    // block2_conv1 at width ¼: 32 → 32 channels after one pool, 16×16; 9·16·32 + 32 weights + 64 BN scale/shift.
+    await wrapper.find('[data-testid="layer-2"]').trigger('mouseenter')
+    expect(wrapper.find('[data-testid="layer-info-shape"]').text()).toBe('output 16×16×32')
+    expect(wrapper.find('[data-testid="layer-info-params"]').text()).toBe('4,704 parameters (+64 batch-norm statistics, not trained)')
+    await wrapper.find('[data-testid="layer-11"]').trigger('mouseenter')
+    expect(wrapper.find('[data-testid="layer-info-shape"]').text()).toBe('output 5')
+    expect(wrapper.find('[data-testid="layer-info-params"]').text()).toBe(`${(1024 * 5 + 5).toLocaleString('en-US')} parameters`)
+    await wrapper.find('[data-testid="layer-11"]').trigger('mouseleave')
+    expect(wrapper.find('[data-testid="layer-info-shape"]').exists()).toBe(false)
+    await wrapper.find('[data-testid="inspect-layer-3"]').trigger('click')
+    expect(wrapper.emitted('inspect')?.at(-1)).toEqual(['block3_conv1'])
+    // Clicking the inspect button leaves the depth alone.
+    expect(wrapper.emitted('update:range')).toBeUndefined()
   })
 })

@@ -31,7 +31,7 @@ describe('time estimate', () => {
   })
 
   it('adds up the runs still to do: done runs count nothing, a resumed run only its remaining epochs', () => {
-    const speed = { imagesPerSecond: 250, source: 'benchmark' as const, detail: '' }
+    const speed = { imagesPerSecond: 250, source: 'benchmark' as const, label: 'benchmark', detail: '' }
     const one = estimateSweep([{ classCount: 5, epochs: 10 }], config, 300, speed)
     // 10 epochs × (1000 train + 250 val / 3) images at 250 img/s, plus start-up.
     expect(one?.seconds).toBeCloseTo((10 * (1000 + 250 / 3)) / 250 + 4, 5)

@@ -47,7 +47,9 @@ const IGNORED = Object.freeze({ t: 's', i: '' })
  * @returns close: stops events and rejects nothing (the server makes no calls that await answers)
  */
 export function connectClient(server: WorkbenchServer, transport: MessageTransport): { close(): void } {
-  const handlers = server.handlers as Record<string, WireHandler>
+  // Each client its own session (its own open project); a server without sessions shares its handlers.
+  const session = server.connect?.() ?? { handlers: server.handlers, accepts: () => true }
+  const handlers = session.handlers as Record<string, WireHandler>
   const rpc = createBirpc<WorkbenchClientFunctions, Record<string, WireHandler>>(handlers, {
     post: (message) => transport.send(message),
     on: (listener) => transport.onMessage(listener),
@@ -74,7 +76,7 @@ export function connectClient(server: WorkbenchServer, transport: MessageTranspo
     }
   })
   const unsubscribe = server.onEvent((event: WorkbenchEvent) => {
-    if (rpc.$closed) return
+    if (rpc.$closed || !session.accepts(event)) return
     rpc.onEvent(event).catch(() => undefined)
   })
   return {

@@ -1,5 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import { existsSync } from 'node:fs'
 import { platform } from 'node:os'
-import { CONTRACT_VERSION, type AppInfo, type EngineBackend, type EngineStatus, type WorkbenchApi, type WorkbenchEvent, type WorkbenchRequestName } from '../../shared/contract'
+import { join } from 'node:path'
+import { CONTRACT_VERSION, type AppInfo, type EngineBackend, type EngineStatus, type ProjectView, type WorkbenchApi, type WorkbenchEvent, type WorkbenchRequestName } from '../../shared/contract'
 import type { VizInput, VizKind, VizOutput } from '../../shared/viz-calls'
 import type { LaunchProbe } from './backend-probe'
 import { probeBackend } from './backend-probe'
@@ -9,7 +12,8 @@ import type { LibraryService } from './library-handlers'
 import { parseRequestArgs } from './request-schemas'
 import { FeatureJobs } from './feature-jobs'
 import { JobRegistry } from './jobs'
-import { ProjectSession } from './project-session'
+import { PROJECT_FILE } from '../project/project-store'
+import { ProjectSession, type SweepBook } from './project-session'
 import { RunManager } from './run-manager'
 import type { SettingsStore } from './settings-store'
 import { toApiErrorData } from './to-api-error'
@@ -36,12 +40,34 @@ export interface WorkbenchServerOptions {
 /** A request as it arrives off the wire: untrusted arguments in, a value or an ApiErrorData out. */
 export type WireHandler = (...args: unknown[]) => Promise<unknown>
 
+/** One client's own view of the server: its requests (its own open project) and its filter on events. */
+export interface ClientSession {
+  readonly handlers: Readonly<Record<WorkbenchRequestName, WireHandler>>
+  accepts(event: WorkbenchEvent): boolean
+}
+
+/**
+ * Whether an event concerns a client with `dir` open: a project's changes and its sweep's status go
+ * to the clients that have that project open (a closed project's null to those with none open);
+ * everything else (runs, engine, library) to every client.
+ */
+export function isEventFor(event: WorkbenchEvent, dir: string | null): boolean {
+  if (event.type === 'project:changed') return event.project ? event.project.dir === dir : dir === null
+  if (event.type === 'sweep:status') return event.status.projectDir === undefined || event.status.projectDir === dir
+  return true
+}
+
 /** The contract's server side, independent of the transport. */
 export interface WorkbenchServer {
   /** The requests, each validating its input and rejecting only with plain ApiErrorData objects. */
   readonly handlers: Readonly<Record<WorkbenchRequestName, WireHandler>>
   /** Subscribes to every event; returns the unsubscribe function. */
   onEvent(listener: (event: WorkbenchEvent) => void): () => void
+  /**
+   * A session of its own for one client (an Electron window, a browser tab): its requests, and which
+   * of the server's events are for it (project events only for the project it has open).
+   */
+  connect?(): ClientSession
   /** Sends an event to every client (main uses it for menu commands). */
   broadcast(event: WorkbenchEvent): void
   engineStatus(): EngineStatus
@@ -83,13 +109,23 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
   // Runs started with no project open go to the scratch folder, laid out like a project's runs/.
   const runs: RunManager = new RunManager({
     supervisor,
-    projectDir: () => project.current ?? options.runsDir,
+    // The project of the client whose request this is (each window or tab has its own), else the default session's.
+    projectDir: () => (requestSession.getStore() ?? project).current ?? options.runsDir,
     emit: broadcast,
     jobs,
     onActiveChange: () => emitEngineStatus()
   })
 
-  const project = new ProjectSession({ runs, jobs, settings: options.settings, emit: broadcast })
+  // Each client (window, browser tab) has its own open project; sweeps are kept by folder, shared by all.
+  const sweeps: SweepBook = new Map()
+  /** The folder opened last by any client: where a new window or tab starts (as the desktop app reopens its last project). */
+  let lastOpened: string | null = null
+  const newSession = (initialDir: string | null = null): ProjectSession =>
+    new ProjectSession({ runs, jobs, settings: options.settings, emit: broadcast, sweeps, initialDir })
+  /** The default session: `handlers` (main's own calls, tests); every connected client gets one of its own. */
+  const project = newSession()
+  /** The session of the request being served, for what reads the open project deep inside (the run manager). */
+  const requestSession = new AsyncLocalStorage<ProjectSession>()
   const features = new FeatureJobs(supervisor, jobs)
 
   function engineStatus(): EngineStatus {
@@ -137,7 +173,8 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
       m.createLibraryService({ dataDir: () => resolveDataDir(options.dataDir), emit: broadcast, jobs })
     ))
 
-  const api: WorkbenchApi = {
+  /** The contract's requests, with the project ones answered by `project`, one client's session. */
+  const buildApi = (project: ProjectSession): WorkbenchApi => ({
     getAppInfo: async () => ({
       name: 'Transfer Workbench',
       version: options.appVersion,
@@ -163,11 +200,14 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
     listRuns: async () => runs.list(),
     getRunMetrics: ({ runId }) => runs.metrics(runId),
     getRecentProjects: async () => options.settings.get('recentProjects'),
-    createProject: ({ dir, name }) => project.create(dir, name),
-    openProject: ({ dir }) => project.open(dir),
+    createProject: ({ dir, name }) => opened(project.create(dir, name)),
+    openProject: ({ dir }) => opened(project.open(dir)),
     getProject: () => project.get(),
-    saveProjectAs: ({ dir }) => project.saveAs(dir),
-    closeProject: async () => project.close(),
+    saveProjectAs: ({ dir }) => opened(project.saveAs(dir)),
+    closeProject: async () => {
+      if (project.current === lastOpened) lastOpened = null
+      project.close()
+    },
     planExperiment: async ({ experiment }) => project.plan(experiment),
     saveExperiment: ({ experiment }) => project.saveExperiment(experiment),
     deleteExperiment: ({ id }) => project.deleteExperiment(id),
@@ -189,27 +229,45 @@ export function createWorkbenchServer(options: WorkbenchServerOptions): Workbenc
     cancelLibraryJob: async (input) => (await getLibrary()).cancelLibraryJob(input),
     listLibraryJobs: async () => (await getLibrary()).listLibraryJobs(),
     removeDataset: async (input) => (await getLibrary()).removeDataset(input)
+  })
+
+  /** Remembers where a new client starts. */
+  const opened = async (view: Promise<ProjectView>): Promise<ProjectView> => {
+    const done = await view
+    lastOpened = done.dir
+    return done
   }
 
-  const handlers = Object.fromEntries(
-    (Object.keys(api) as WorkbenchRequestName[]).map((name) => [
-      name,
-      async (...args: unknown[]) => {
-        try {
-          const parsed = parseRequestArgs(name, args)
-          return await (api[name] as (...a: unknown[]) => Promise<unknown>)(...parsed)
-        } catch (error) {
-          const data = toApiErrorData(error)
-          if (data.code === 'internal') process.stderr.write(`workbench: ${name} failed: ${(error as Error)?.stack ?? String(error)}\n`)
-          // A plain object, so it survives structured clone and JSON alike.
-          throw data
+  /** One session's requests off the wire: input validated, errors as plain ApiErrorData, run inside the session's context. */
+  const wireHandlers = (session: ProjectSession): Record<WorkbenchRequestName, WireHandler> => {
+    const api = buildApi(session)
+    return Object.fromEntries(
+      (Object.keys(api) as WorkbenchRequestName[]).map((name) => [
+        name,
+        async (...args: unknown[]) => {
+          try {
+            const parsed = parseRequestArgs(name, args)
+            return await requestSession.run(session, () => (api[name] as (...a: unknown[]) => Promise<unknown>)(...parsed))
+          } catch (error) {
+            const data = toApiErrorData(error)
+            if (data.code === 'internal') process.stderr.write(`workbench: ${name} failed: ${(error as Error)?.stack ?? String(error)}\n`)
+            // A plain object, so it survives structured clone and JSON alike.
+            throw data
+          }
         }
-      }
-    ])
-  ) as Record<WorkbenchRequestName, WireHandler>
+      ])
+    ) as Record<WorkbenchRequestName, WireHandler>
+  }
+  const handlers = wireHandlers(project)
 
   return {
     handlers,
+    connect() {
+      // A new window or tab starts in the project opened last, if it is still there; from then on its own.
+      const start = lastOpened && existsSync(join(lastOpened, PROJECT_FILE)) ? lastOpened : null
+      const session = newSession(start)
+      return { handlers: wireHandlers(session), accepts: (event) => isEventFor(event, session.current) }
+    },
     onEvent(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)

@@ -26,7 +26,18 @@ export interface ProjectSessionOptions {
   jobs?: JobRegistry
   settings: SettingsStore
   emit: (event: WorkbenchEvent) => void
+  /** Sweeps by project folder, shared by the server's sessions (one of its own when omitted). */
+  sweeps?: SweepBook
+  /** The folder open from the start (a new client starts in the project opened last). */
+  initialDir?: string | null
 }
+
+/** One project folder's sweep: its status, and its job while it runs. */
+export interface SweepSlot {
+  status: SweepStatus
+  jobId: string | null
+}
+export type SweepBook = Map<string, SweepSlot>
 
 /**
  * The open project of an API session: open/create/close, experiments, sweeps and results. The
@@ -35,12 +46,29 @@ export interface ProjectSessionOptions {
  */
 export class ProjectSession {
   private dir: string | null = null
-  private sweep: SweepStatus = { state: 'idle', index: 0, total: 0, currentRunId: null, message: '' }
-  private sweepJobId: string | null = null
+  /** Sweeps by project folder, shared by every session of the server: a tab that reloads, or a second window on the same project, sees the sweep that runs there. */
+  private readonly sweeps: SweepBook
   private readonly jobs: JobRegistry
 
   constructor(private readonly options: ProjectSessionOptions) {
     this.jobs = options.jobs ?? new JobRegistry(options.emit)
+    this.sweeps = options.sweeps ?? new Map()
+    this.dir = options.initialDir ?? null
+  }
+
+  /** The sweep of a project folder (idle until one starts there). */
+  private slotOf(dir: string): SweepSlot {
+    let slot = this.sweeps.get(dir)
+    if (!slot) {
+      slot = { status: { state: 'idle', index: 0, total: 0, currentRunId: null, message: '', projectDir: dir }, jobId: null }
+      this.sweeps.set(dir, slot)
+    }
+    return slot
+  }
+
+  /** The open project's sweep status (idle with no project open). */
+  private get sweep(): SweepStatus {
+    return this.dir ? this.slotOf(this.dir).status : { state: 'idle', index: 0, total: 0, currentRunId: null, message: '' }
   }
 
   /** The open project's folder, if any. */
@@ -59,6 +87,8 @@ export class ProjectSession {
   /** Opens a project folder (errors name the file and problem; nothing is written on failure). */
   async open(dir: string): Promise<ProjectView> {
     const abs = await checkProjectFolder(dir)
+    // A folder that is gone (moved, deleted, an unmounted disk) is said so, not "project.json is missing".
+    if (!existsSync(abs)) throw new ApiError('not-found', `${abs}: the project folder does not exist (moved, renamed or deleted?)`)
     const view = await this.view(abs)
     this.dir = abs
     addRecentProject(this.options.settings, abs)
@@ -140,21 +170,24 @@ export class ProjectSession {
    */
   startSweep(): SweepStatus {
     const dir = this.require()
-    if (this.sweep.state === 'running') throw new ApiError('busy', 'a sweep is already running in this project')
+    // Captured: the sweep reports on its own folder even if this session opens another meanwhile.
+    const slot = this.slotOf(dir)
+    if (slot.status.state === 'running') throw new ApiError('busy', 'a sweep is already running in this project')
     const status = (next: SweepStatus): { event: WorkbenchEvent; keep: true } => {
-      this.sweep = next
-      return { event: { type: 'sweep:status', status: next }, keep: true }
+      slot.status = { ...next, projectDir: dir }
+      return { event: { type: 'sweep:status', status: slot.status }, keep: true }
     }
     let signalOfSweep: AbortSignal | undefined
     const stopped = (): boolean => signalOfSweep?.aborted ?? false
-    this.sweepJobId = this.jobs.start<SweepStatus, unknown>(
+    slot.jobId = this.jobs.start<SweepStatus, unknown>(
       'sweep',
       ({ signal, progress }) => {
         signalOfSweep = signal
         return sweepProject(
           dir,
           async (request) => {
-            const run = await this.options.runs.resumeOrStart(request.projectDir, request.runId)
+            // After the runs the user queued; nothing starts if the sweep was stopped while it waited.
+            const run = await this.options.runs.resumeOrStart(request.projectDir, request.runId, () => signal.aborted)
             const end = await run.ended
             if (end.outcome) return end.outcome
             // A run another process took first comes back as 'busy': the sweep leaves it to that process.
@@ -163,11 +196,11 @@ export class ProjectSession {
             throw error
           },
           (event) => {
-            if (event.type === 'run-start') progress({ ...this.sweep, index: event.index, total: event.total, currentRunId: event.run.id, message: `run ${event.index} of ${event.total}` })
+            if (event.type === 'run-start') progress({ ...slot.status, index: event.index, total: event.total, currentRunId: event.run.id, message: `run ${event.index} of ${event.total}` })
             // Runs another process trains (a CLI sweep, a Slurm task, another window) are left to it, and said so.
-            if (event.type === 'run-busy') progress({ ...this.sweep, message: `${describeRun(event.run)}: ${event.reason}` })
-            if (event.type === 'waiting') progress({ ...this.sweep, currentRunId: null, message: event.message })
-            if (event.type === 'run-end' || event.type === 'run-skipped' || event.type === 'run-busy') void this.get().then((view) => view && this.emitChanged(view))
+            if (event.type === 'run-busy') progress({ ...slot.status, message: `${describeRun(event.run)}: ${event.reason}` })
+            if (event.type === 'waiting') progress({ ...slot.status, currentRunId: null, message: event.message })
+            if (event.type === 'run-end' || event.type === 'run-skipped' || event.type === 'run-busy') void this.view(dir).then((view) => this.emitChanged(view), () => undefined)
           },
           () => signal.aborted
         )
@@ -175,20 +208,22 @@ export class ProjectSession {
       {
         started: () => status({ state: 'running', index: 0, total: 0, currentRunId: null, message: 'planning' }).event,
         progress: status,
-        done: () => status({ ...this.sweep, state: stopped() ? 'cancelled' : 'done', currentRunId: null, message: stopped() ? 'stopped; resume continues' : 'all runs done' }).event,
-        failed: (error, cancelled) => status({ ...this.sweep, state: cancelled ? 'cancelled' : 'failed', currentRunId: null, message: (error as Error).message }).event,
+        done: () => status({ ...slot.status, state: stopped() ? 'cancelled' : 'done', currentRunId: null, message: stopped() ? 'stopped; resume continues' : 'all runs done' }).event,
+        failed: (error, cancelled) => status({ ...slot.status, state: cancelled ? 'cancelled' : 'failed', currentRunId: null, message: (error as Error).message }).event,
         ended: () => this.jobs.prune('sweep', 1)
       }
     )
-    return this.sweep
+    return slot.status
   }
 
   /** Stops the sweep after the current run's batch; the run stays resumable. */
   cancelSweep(): SweepStatus {
-    if (this.sweep.state !== 'running') return this.sweep
-    if (this.sweepJobId) this.jobs.cancel(this.sweepJobId)
-    if (this.sweep.currentRunId) this.options.runs.cancel(this.sweep.currentRunId)
-    return this.sweep
+    if (!this.dir) return this.sweep
+    const slot = this.slotOf(this.dir)
+    if (slot.status.state !== 'running') return slot.status
+    if (slot.jobId) this.jobs.cancel(slot.jobId)
+    if (slot.status.currentRunId) this.options.runs.cancel(slot.status.currentRunId)
+    return slot.status
   }
 
   sweepStatus(): SweepStatus {

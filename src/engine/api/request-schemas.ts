@@ -39,7 +39,9 @@ const experiment = z.strictObject({
   transfers: z
     .array(z.strictObject({ from: groupName, to: groupName, variants: z.array(z.enum(TRANSFER_VARIANTS)).min(1).max(4), n: z.array(z.int().min(0).max(100)).min(1).max(100) }))
     .max(100),
-  config: z.record(z.string().max(64), z.unknown())
+  config: z.record(z.string().max(64), z.unknown()),
+  // Range checked by planExperiment (one message for every caller).
+  repeats: z.int().optional()
 })
 
 // The dataset library: a file dialog or a typed path gives an absolute path; a relative one would

@@ -57,11 +57,17 @@ async function markEnded(projectDir: string, runId: string, status: 'cancelled' 
  * The runs of this session: starts them in the trainer process, turns trainer events into contract
  * events (throttled), keeps each run's summary current, and marks a run cut off by a trainer crash
  * as interrupted (resumable when its `last/` checkpoint exists).
+ *
+ * It is also the one place that decides what trains next: the run training now, then the runs
+ * resumed while it trained (queued, first asked first), then the sweep's next run — a sweep asks
+ * through {@link resumeOrStart}, which waits for the queue to empty. The monitor shows that order.
  */
 export class RunManager {
   private readonly runs = new Map<string, RunRecord>()
   private activeRunId: string | null = null
   private readonly jobs: JobRegistry
+  /** Runs resumed while another trained, in the order they were asked for (each also in `runs`, status 'queued'). */
+  private readonly queued: { projectDir: string; planned: StoredRun }[] = []
 
   constructor(private readonly options: RunManagerOptions) {
     this.jobs = options.jobs ?? new JobRegistry(options.emit, options.progressIntervalMs)
@@ -106,15 +112,73 @@ export class RunManager {
       throw new ApiError('not-found', `no run ${runId} in this session or the open project`)
     }
     if (stored.status === 'done') throw new ApiError('invalid-request', `run ${runId} is already done`)
-    this.assertIdle()
+    if (this.activeRunId === runId) throw new ApiError('busy', `run ${runId} is training now`)
     const holder = await runLockHolder(projectDir, runId)
     if (holder) throw new ApiError('busy', new RunBusyError(runId, holder).message)
+    // Another run trains (alone or in a sweep): this one joins the queue and starts when it ends.
+    if (this.activeRunId) return this.enqueue(projectDir, stored)
     return { runId: this.launch(projectDir, stored).runId }
   }
 
-  /** Starts or continues a planned run of a project (what a sweep does for each run). */
-  async resumeOrStart(projectDir: string, runId: string): Promise<{ runId: string; ended: Promise<RunSummary> }> {
-    return this.launch(projectDir, await readRun(projectDir, runId))
+  /**
+   * Starts or continues a planned run of a project (what a sweep does for each run), after the run
+   * training now and every run queued before it have ended. When `stopped` says so by then (the sweep
+   * was stopped while it waited), nothing starts and this rejects.
+   */
+  async resumeOrStart(projectDir: string, runId: string, stopped: () => boolean = () => false): Promise<{ runId: string; ended: Promise<RunSummary> }> {
+    // Looked at again after reading run.json: another sweep (another project's tab) may have started a run meanwhile.
+    for (;;) {
+      await this.whenIdle()
+      if (stopped()) throw new Error('the sweep was stopped')
+      const planned = await readRun(projectDir, runId)
+      if (!this.activeRunId) return this.launch(projectDir, planned)
+    }
+  }
+
+  /** Puts a run in the queue (once) and says so in its summary. */
+  private enqueue(projectDir: string, planned: StoredRun): RunRef {
+    if (!this.queued.some((q) => q.planned.id === planned.id)) {
+      this.queued.push({ projectDir, planned })
+      const record = this.newRecord(projectDir, planned, 'queued')
+      this.runs.delete(planned.id)
+      this.runs.set(planned.id, record)
+    }
+    this.emitQueue()
+    return { runId: planned.id }
+  }
+
+  /** Tells every queued run its place (1 = next). */
+  private emitQueue(): void {
+    this.queued.forEach((q, i) => {
+      const record = this.runs.get(q.planned.id)
+      if (!record) return
+      record.summary.queuePosition = i + 1
+      record.summary.message = i === 0 ? 'queued: starts when the run training now ends' : `queued: ${i} run${i === 1 ? '' : 's'} before it`
+      this.emitStatus(record)
+    })
+  }
+
+  /** Starts the first queued run, if any (called when the active run has ended). */
+  private startNextQueued(): void {
+    while (this.queued.length > 0 && !this.activeRunId) {
+      const next = this.queued.shift() as { projectDir: string; planned: StoredRun }
+      try {
+        this.launch(next.projectDir, next.planned)
+      } catch (error) {
+        const record = this.runs.get(next.planned.id)
+        if (record) this.finish(record, { status: 'failed', error: toApiErrorData(error), message: (error as Error).message })
+      }
+    }
+    this.emitQueue()
+  }
+
+  /** Settles when no run trains and none is queued (a sweep's next run waits for this). */
+  private async whenIdle(): Promise<void> {
+    for (let id = this.activeRunId; id; id = this.activeRunId) {
+      const record = this.runs.get(id)
+      if (!record) return
+      await record.ended
+    }
   }
 
   /**
@@ -123,37 +187,11 @@ export class RunManager {
    */
   launch(projectDir: string, planned: StoredRun): { runId: string; ended: Promise<RunSummary> } {
     this.assertIdle()
-    const now = (this.options.now ?? (() => new Date()))()
     const runId = planned.id
-    const summary: RunSummary = {
-      runId,
-      name: planned.name ?? describeRun(planned),
-      dataset: planned.dataset,
-      classes: planned.classes.length > 0 ? planned.classes : null,
-      config: { ...planned.config },
-      status: 'running',
-      phase: 'starting',
-      message: 'starting the trainer',
-      outDir: runDir(projectDir, runId),
-      backend: null,
-      device: null,
-      startedAt: now.toISOString(),
-      finishedAt: null,
-      epochsDone: planned.epochs,
-      progress: null,
-      outcome: null,
-      error: null,
-      resumable: false
-    }
-    let ended!: (summary: RunSummary) => void
-    const record: RunRecord = {
-      summary,
-      projectDir,
-      jobId: null,
-      epochs: planned.config.epochs,
-      ended: new Promise<RunSummary>((resolve) => (ended = resolve)),
-      resolveEnded: (s) => ended(s)
-    }
+    // Started directly while it waited in the queue: it leaves the queue.
+    const queuedAt = this.queued.findIndex((q) => q.planned.id === runId)
+    if (queuedAt !== -1) this.queued.splice(queuedAt, 1)
+    const record = this.newRecord(projectDir, planned, 'running')
     this.runs.delete(runId) // a resumed run moves to the top of the list
     this.runs.set(runId, record)
     this.activeRunId = runId
@@ -178,6 +216,42 @@ export class RunManager {
     this.emitStatus(record)
     this.options.onActiveChange?.()
     return { runId, ended: record.ended }
+  }
+
+  /** A run's record as this session keeps it, before it has started ('queued') or as it starts. */
+  private newRecord(projectDir: string, planned: StoredRun, status: 'running' | 'queued'): RunRecord {
+    const now = (this.options.now ?? (() => new Date()))()
+    const runId = planned.id
+    const summary: RunSummary = {
+      runId,
+      name: planned.name ?? describeRun(planned),
+      dataset: planned.dataset,
+      classes: planned.classes.length > 0 ? planned.classes : null,
+      config: { ...planned.config },
+      status,
+      phase: status === 'running' ? 'starting' : null,
+      message: status === 'running' ? 'starting the trainer' : 'queued',
+      outDir: runDir(projectDir, runId),
+      backend: null,
+      device: null,
+      startedAt: now.toISOString(),
+      finishedAt: null,
+      epochsDone: planned.epochs,
+      progress: null,
+      outcome: null,
+      error: null,
+      resumable: false
+    }
+    let ended!: (summary: RunSummary) => void
+    const record: RunRecord = {
+      summary,
+      projectDir,
+      jobId: null,
+      epochs: planned.config.epochs,
+      ended: new Promise<RunSummary>((resolve) => (ended = resolve)),
+      resolveEnded: (s) => ended(s)
+    }
+    return record
   }
 
   /** Waits for the trainer's outcome and records how the run ended (never rejects). */
@@ -212,9 +286,19 @@ export class RunManager {
     }
   }
 
-  /** Asks the run to stop after its current batch. Cancelling an ended run does nothing. */
+  /**
+   * Asks the run to stop after its current batch; a queued run leaves the queue (and is 'cancelled'
+   * again). Cancelling an ended run does nothing.
+   */
   cancel(runId: string): void {
     const record = this.require(runId)
+    const queuedAt = this.queued.findIndex((q) => q.planned.id === runId)
+    if (queuedAt !== -1) {
+      this.queued.splice(queuedAt, 1)
+      this.finish(record, { status: 'cancelled', message: 'taken out of the queue' })
+      this.emitQueue()
+      return
+    }
     if (record.summary.status !== 'running' || !record.jobId) return
     record.summary.status = 'cancelling'
     record.summary.message = 'stopping after the current batch'
@@ -321,11 +405,15 @@ export class RunManager {
       summary.device = end.outcome.device
     }
     summary.resumable = end.status !== 'done' && existsSync(join(summary.outDir, 'last', 'model.json'))
-    if (this.activeRunId === summary.runId) {
+    delete summary.queuePosition
+    const wasActive = this.activeRunId === summary.runId
+    if (wasActive) {
       this.activeRunId = null
       this.options.supervisor.busy = false
     }
     this.emitStatus(record) // a kept event: whatever progress was pending goes out before it
+    // The queue goes first: whoever waits on this run's end (a sweep) finds the next queued run training.
+    if (wasActive) this.startNextQueued()
     this.options.onActiveChange?.()
     record.resolveEnded(structuredClone(summary))
   }

@@ -1,4 +1,5 @@
 import type { RunRecord } from '../../shared/project'
+import { compareRunOrder } from '../../shared/run-order'
 import type { PlannedRunRequest, TrainEvent, TrainOutcome } from '../../shared/train-request'
 import { listRuns, readProject, readRun, writeRun, runDir } from '../project/project-store'
 import { describeLockOwner } from '../project/project-lock'
@@ -31,7 +32,8 @@ export async function writeProjectPlan(projectDir: string): Promise<RunRecord[]>
   const manifest = await readProject(projectDir)
   const planned = new Map<string, RunRecord>()
   for (const experiment of manifest.experiments) for (const run of planExperiment(experiment)) if (!planned.has(run.id)) planned.set(run.id, run)
-  const ordered = [...planned.values()].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'base' ? -1 : 1))
+  // The project's one run order (bases first): the monitor's queue shows the runs in this order.
+  const ordered = [...planned.values()].sort(compareRunOrder)
   for (const run of ordered) {
     if (!existsSync(join(runDir(projectDir, run.id), RUN_FILE))) await writeRun(projectDir, run)
   }

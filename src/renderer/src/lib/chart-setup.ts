@@ -1,6 +1,6 @@
 /**
- * Chart.js with only what the workbench draws: line charts (curves, metrics) and bar charts
- * (per-class accuracy). Registered once, on first use.
+ * Chart.js with only what the workbench draws: line charts (curves, metrics; linear or log axes) and
+ * bar charts (per-class accuracy). Registered once, on first use.
  */
 import {
   BarController,
@@ -11,6 +11,7 @@ import {
   Legend,
   LinearScale,
   LineController,
+  LogarithmicScale,
   LineElement,
   PointElement,
   Title,
@@ -23,7 +24,7 @@ let registered = false
 /** Registers the controllers, elements, scales and plugins the workbench uses. */
 export function registerCharts(): typeof Chart {
   if (!registered) {
-    Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, CategoryScale, Legend, Tooltip, Title, Filler)
+    Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip, Title, Filler)
     registered = true
   }
   return Chart

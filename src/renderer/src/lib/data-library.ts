@@ -130,3 +130,30 @@ export function sourceLine(d: LibraryDataset): string {
   if (s.type === 'archive') return `extracted from ${s.path}${s.official ? ' (official release)' : ''}`
   return 'image folder, registered in place'
 }
+
+/**
+ * A readable name from a dataset id alone, for a dataset the engine does not list (moved, or not
+ * yet scanned): `demo` → "Demo patterns", `folder:/data/cifar10-jpg` → "cifar10-jpg".
+ */
+export function datasetNameFromId(id: string): string {
+  if (id === 'demo') return 'Demo patterns'
+  const colon = id.indexOf(':')
+  const path = colon >= 0 ? id.slice(colon + 1) : id
+  const last = path.split(/[\\/]/).filter(Boolean).at(-1)
+  return last ?? id
+}
+
+/** The library's own count, worded so it never reads as "no datasets" beside usable ones: "2 downloaded or imported". */
+export function libraryCountLine(count: number): string {
+  return `${count} downloaded or imported`
+}
+
+/**
+ * What an empty library says: that nothing was downloaded or imported, and, when other datasets are
+ * usable (the built-in demo, folders the engine found), that those are ready.
+ */
+export function libraryEmptyLine(outside: number): string {
+  const base = 'Nothing downloaded or imported into the library yet: download CIFAR-10 or CIFAR-100, or import a folder of images, on the left.'
+  if (outside === 0) return base
+  return `${base} The ${outside === 1 ? 'dataset' : `${outside} datasets`} listed on the left ${outside === 1 ? 'is' : 'are'} built in or found in the engine’s dataset folders and ready to use.`
+}

@@ -65,3 +65,32 @@ export function formatDepths(depths: readonly number[]): string {
   if (contiguous && sorted.length > 2) return `${sorted[0]}–${sorted[sorted.length - 1]}`
   return sorted.join(', ')
 }
+
+/** The fields of a depth range the designer types into. */
+export type RangeField = 'from' | 'to' | 'step'
+
+const FIELD_WORD: Record<RangeField, string> = { from: 'from', to: 'to', step: 'every' }
+
+/**
+ * Reads what was typed into one field of a depth range: a whole number within bounds (n from 0 to
+ * maxN; the step from 1 to maxN), or a message naming the field and the value. Nothing is clamped or
+ * rounded: a value outside the bounds is refused, never silently replaced.
+ */
+export function parseRangeField(field: RangeField, text: string, maxN: number): { value: number } | { problem: string } {
+  const word = FIELD_WORD[field]
+  const trimmed = text.trim()
+  if (trimmed === '') return { problem: `${word}: enter a whole number` }
+  if (!/^[+-]?\d+$/.test(trimmed)) return { problem: `${word}: “${trimmed}” is not a whole number` }
+  const value = Number(trimmed)
+  const lo = field === 'step' ? 1 : 0
+  const hi = Math.max(lo, maxN)
+  if (value < lo || value > hi) {
+    return { problem: field === 'step' ? `every: ${value} is outside 1–${hi} (the step between depths)` : `${word}: n = ${value} is outside 0–${hi}, the depths this network has` }
+  }
+  return { value }
+}
+
+/** A problem with the range as a whole (its start above its end), or null. */
+export function checkRangeOrder(range: DepthRange): string | null {
+  return range.from > range.to ? `from (${range.from}) is above to (${range.to}): the sweep runs from the smaller depth up` : null
+}

@@ -1,15 +1,18 @@
 /** How runs are named, ordered and described in lists, tables and legends. */
 import type { RunRecord, RunStatus as StoredRunStatus } from '../../../shared/project'
 import type { RunStatus as LiveRunStatus } from '../../../shared/contract'
+import { compareRunOrder } from '../../../shared/run-order'
 
 export type AnyRunStatus = StoredRunStatus | LiveRunStatus
 
 /** "base A", "AnB n=3 · A→B", or the run's own name. */
-export function runLabel(run: Pick<RunRecord, 'kind' | 'variant' | 'n' | 'from' | 'to' | 'name' | 'id'> & { status?: AnyRunStatus }): string {
+export function runLabel(run: Pick<RunRecord, 'kind' | 'variant' | 'n' | 'from' | 'to' | 'name' | 'id'> & { status?: AnyRunStatus; seed?: number }): string {
   // Its run.json could not be read: only the folder name is known.
   if (run.status === 'unreadable') return run.name ?? run.id
-  if (run.kind === 'base') return `base ${run.to}`
-  if (run.kind === 'transfer') return `${run.variant} n=${run.n} · ${run.from}→${run.to}`
+  // Repeats of a cell differ only in the seed (the default seed 0 is not worth a word).
+  const seed = run.seed ? ` · seed ${run.seed}` : ''
+  if (run.kind === 'base') return `base ${run.to}${seed}`
+  if (run.kind === 'transfer') return `${run.variant} n=${run.n} · ${run.from}→${run.to}${seed}`
   return run.name ?? run.id
 }
 
@@ -28,6 +31,7 @@ export function statusText(status: AnyRunStatus): string {
     planned: 'planned',
     running: 'running',
     cancelling: 'stopping…',
+    queued: 'queued',
     done: 'done',
     cancelled: 'cancelled',
     failed: 'failed',
@@ -37,14 +41,5 @@ export function statusText(status: AnyRunStatus): string {
   return words[status] ?? status
 }
 
-/** Bases first, then transfers by target, source, variant and n (the order of a sweep and of a figure). */
-export function compareRuns(a: RunRecord, b: RunRecord): number {
-  if (a.kind !== b.kind) return a.kind === 'base' ? -1 : 1
-  return (
-    a.to.localeCompare(b.to) ||
-    (a.from ?? '').localeCompare(b.from ?? '') ||
-    (a.variant ?? '').localeCompare(b.variant ?? '') ||
-    (a.n ?? -1) - (b.n ?? -1) ||
-    a.id.localeCompare(b.id)
-  )
-}
+/** Bases first, then transfers by target, source, variant, n and seed: the order a sweep trains them in (one place decides it). */
+export const compareRuns: (a: RunRecord, b: RunRecord) => number = compareRunOrder

@@ -1,10 +1,11 @@
 /**
  * How long a sweep will take, before it starts: images per epoch from the groups and the config,
- * speed from runs this project already measured (same architecture, width, input size and batch),
- * else from the engine's backend and the speeds measured on the development machine.
+ * speed from runs this project already measured — finished runs and the run training now; the same
+ * architecture, width, input size and batch when there are such runs, else other shapes scaled by the
+ * cost model below — and only before any run has measured a speed from the engine's backend and the
+ * speeds measured on the development machine.
  */
 import type { EngineBackend } from '../../../shared/contract'
-import type { RunRecord } from '../../../shared/project'
 import type { TrainConfig } from '../../../shared/train-config'
 
 /**
@@ -25,9 +26,31 @@ const RUN_OVERHEAD_SECONDS = 4
 
 export interface SpeedEstimate {
   imagesPerSecond: number
-  /** Where the figure comes from, for the tooltip. */
-  source: 'measured' | 'benchmark' | 'guess'
+  /** Where the figure comes from: this project's runs of the same shape, of other shapes scaled, the benchmark, a guess. */
+  source: 'measured' | 'scaled' | 'benchmark' | 'guess'
+  /** The source in a few words, shown beside the estimate. */
+  label: string
+  /** The source in a sentence, for the tooltip. */
   detail: string
+}
+
+/** A speed this project measured: a finished run's figure from run.json, or a running run's live one. */
+export interface MeasuredSpeed {
+  config: TrainConfig
+  imagesPerSecond: number | null
+}
+
+const SOURCE_LABELS: Record<SpeedEstimate['source'], string> = {
+  measured: 'measured in this project',
+  scaled: "scaled from this project's runs",
+  benchmark: 'benchmark',
+  guess: 'guess'
+}
+
+/** Relative training cost of a config per image (the model's FLOPs relative to VGG11 at width 1, 32×32, per the width fit). */
+function relativeCost(config: TrainConfig): number {
+  const cost = (ARCH_COST[config.arch.replace(/_bn$/, '')] ?? 1) * (config.inputSize / 32) ** 2
+  return cost / Math.pow(1 / Math.max(config.width, 1 / 64), WIDTH_EXPONENT)
 }
 
 const sameShape = (a: TrainConfig, b: TrainConfig): boolean => a.arch === b.arch && a.width === b.width && a.inputSize === b.inputSize && a.batchSize === b.batchSize
@@ -38,23 +61,37 @@ function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
-/** Training speed for a config: measured by this project's runs when it can be, else from the backend. */
-export function estimateSpeed(config: TrainConfig, backend: EngineBackend | null, runs: readonly RunRecord[] = []): SpeedEstimate {
-  const measured = runs.filter((r) => r.imagesPerSecond && r.imagesPerSecond > 0 && sameShape(r.config, config)).map((r) => r.imagesPerSecond as number)
+/**
+ * Training speed for a config: the median of this project's measured speeds for the same shape of
+ * network; else its other measured speeds scaled by the relative cost of the shapes (speed ∝ 1/cost);
+ * only when nothing here has measured a speed, the backend's benchmark figure.
+ */
+export function estimateSpeed(config: TrainConfig, backend: EngineBackend | null, runs: readonly MeasuredSpeed[] = []): SpeedEstimate {
+  const withSpeed = runs.filter((r): r is MeasuredSpeed & { imagesPerSecond: number } => r.imagesPerSecond !== null && Number.isFinite(r.imagesPerSecond) && r.imagesPerSecond > 0)
+  const measured = withSpeed.filter((r) => sameShape(r.config, config)).map((r) => r.imagesPerSecond)
+  const runsWord = (n: number): string => `${n} run${n > 1 ? 's' : ''}`
   if (measured.length > 0) {
-    return { imagesPerSecond: median(measured), source: 'measured', detail: `measured by ${measured.length} run${measured.length > 1 ? 's' : ''} of this project` }
+    return { imagesPerSecond: median(measured), source: 'measured', label: SOURCE_LABELS.measured, detail: `the median of ${runsWord(measured.length)} of this project with this network, width and batch` }
+  }
+  if (withSpeed.length > 0) {
+    const target = relativeCost(config)
+    const scaled = withSpeed.map((r) => (r.imagesPerSecond * relativeCost(r.config)) / target)
+    const widths = [...new Set(withSpeed.map((r) => r.config.width))].sort((a, b) => b - a).join(', ')
+    return { imagesPerSecond: median(scaled), source: 'scaled', label: SOURCE_LABELS.scaled, detail: `${runsWord(withSpeed.length)} of this project at width ${widths}, scaled to width ${config.width} by model cost` }
   }
   const cost = (ARCH_COST[config.arch.replace(/_bn$/, '')] ?? 1) * (config.inputSize / 32) ** 2
   const widthFactor = Math.pow(1 / Math.max(config.width, 1 / 64), WIDTH_EXPONENT)
   if (backend?.device === 'gpu') {
-    return { imagesPerSecond: (GPU_IMAGES_PER_SECOND_AT_WIDTH_1 * Math.min(widthFactor, 4)) / cost, source: 'guess', detail: 'a rough GPU figure until the first run measures it' }
+    return { imagesPerSecond: (GPU_IMAGES_PER_SECOND_AT_WIDTH_1 * Math.min(widthFactor, 4)) / cost, source: 'guess', label: SOURCE_LABELS.guess, detail: 'a rough GPU figure until the first run measures it' }
   }
   const threads = Math.max(1, backend?.threads ?? 1)
   const ips = (WASM_IMAGES_PER_SECOND_AT_WIDTH_1 * widthFactor * threads) / cost
+  const source = backend ? 'benchmark' : 'guess'
   return {
     imagesPerSecond: ips,
-    source: backend ? 'benchmark' : 'guess',
-    detail: backend ? `${backend.label}: from the workbench's CPU benchmark` : 'backend not known yet: assuming a CPU'
+    source,
+    label: SOURCE_LABELS[source],
+    detail: backend ? `${backend.label}: from the workbench's CPU benchmark, until a run of this project measures its speed` : 'backend not known yet: assuming a CPU'
   }
 }
 

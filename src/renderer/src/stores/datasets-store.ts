@@ -4,6 +4,7 @@ import type { DatasetDetails, DatasetSummary } from '../../../shared/contract'
 import type { LibraryDataset, LibraryJob, LibraryListing } from '../../../shared/library'
 import { useWorkbench } from '../api'
 import { useWorkbenchEvent } from '../composables/use-workbench-event'
+import { datasetNameFromId } from '../lib/data-library'
 import { useUiStore } from './ui-store'
 
 /** Images per class of the built-in demo dataset (train split). */
@@ -28,6 +29,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   /** Finished jobs the user has dismissed from the view. */
   const dismissed = shallowReactive(new Set<string>())
   const loadingList = ref(false)
+  /** Whether the list has been answered at least once (until then "no datasets" would be a guess). */
+  const listLoaded = ref(false)
   const inspecting = new Map<string, Promise<DatasetDetails | null>>()
 
   useWorkbenchEvent('library:job', (event) => {
@@ -45,6 +48,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     loadingList.value = true
     try {
       list.value = await workbench.api.listDatasets()
+      listLoaded.value = true
     } catch (error) {
       ui.reportError('Could not list the datasets', error)
     } finally {
@@ -88,12 +92,27 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return list.value.find((d) => d.id === id)?.classNames ?? details.get(id)?.classes.map((c) => c.name) ?? []
   }
 
+  /**
+   * A dataset's name for people ("CIFAR-10", "cifar10-jpg"), never its raw id: the list's name, the
+   * library's title, or the id's folder name when the dataset is not (or no longer) found.
+   */
+  function nameOf(id: string): string {
+    const listed = list.value.find((d) => d.id === id)?.name
+    if (listed) return listed
+    const entry = library.value?.datasets.find((d) => d.datasetIds.includes(id))
+    if (entry) return entry.title
+    return datasetNameFromId(id)
+  }
+
   /** Image counts per class where known: the demo's fixed sizes, or the library's scan of a dataset. */
   function countsOf(id: string): Map<string, ClassCounts> | null {
     if (id === 'demo') return new Map(classNamesOf('demo').map((name) => [name, { train: DEMO_TRAIN_PER_CLASS, test: DEMO_TEST_PER_CLASS }]))
     const entry = library.value?.datasets.find((d) => d.datasetIds.includes(id))
-    if (!entry || id.startsWith('cifar100-coarse:')) return null
-    return new Map(entry.classes.map((c) => [c.name, { train: c.train, test: c.test }]))
+    if (entry && !id.startsWith('cifar100-coarse:')) return new Map(entry.classes.map((c) => [c.name, { train: c.train, test: c.test }]))
+    // Not in the library (a folder found in the engine's dataset folders): the engine's count of its files.
+    const inspected = details.get(id)?.classes
+    if (inspected?.every((c) => c.counts)) return new Map(inspected.map((c) => [c.name, { train: c.counts?.train ?? 0, test: c.counts?.test ?? 0 }]))
+    return null
   }
 
   /** The smallest training count of the classes given (what a run's per-class cap meets first). */
@@ -166,10 +185,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
     activeJobs,
     visibleJobs,
     loadingList,
+    listLoaded,
     loadList,
     loadLibrary,
     inspect,
     classNamesOf,
+    nameOf,
     countsOf,
     trainPerClassOf,
     importPath,

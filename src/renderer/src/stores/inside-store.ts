@@ -103,10 +103,26 @@ export const useInsideStore = defineStore('inside', () => {
     chosenRunId.value = id
   }
 
+  /** Transferred runs with weights: what Compare can show, each beside the base it was copied from. */
+  const compareTargets = computed(() => runs.value.filter((r) => r.kind === 'transfer' && r.sourceRunId))
+  // Compare has one choice, the model in the top bar, and it must be a transferred one: looking at a
+  // base, Compare moves to a model transferred from it (or the first transferred model).
+  watch(
+    [panel, compareTargets],
+    ([shown, targets]) => {
+      if (shown !== 'compare' || targets.length === 0) return
+      const current = run.value
+      if (current && targets.some((r) => r.id === current.id)) return
+      const next = targets.find((r) => r.sourceRunId === current?.id) ?? targets[0]
+      if (next) chooseRun(next.id)
+    },
+    { immediate: true }
+  )
+
   /** Loads the layers of the current run (when the view opens). */
   function start(): void {
     if (layers.value.length === 0 || layersError.value) void loadLayers(runId.value)
   }
 
-  return { panel, chosenRunId, runId, run, runs, layerName, layer, layers, convLayers, layersError, image, channel, exporting, call, exportPng, chooseRun, start, loadLayers }
+  return { panel, chosenRunId, runId, run, runs, compareTargets, layerName, layer, layers, convLayers, layersError, image, channel, exporting, call, exportPng, chooseRun, start, loadLayers }
 })

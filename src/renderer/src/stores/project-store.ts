@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 import type { ProjectView, RecentProject } from '../../../shared/contract'
 import type { Experiment, RunRecord } from '../../../shared/project'
 import { useWorkbench } from '../api'
@@ -7,6 +7,35 @@ import { useWorkbenchEvent } from '../composables/use-workbench-event'
 import { demoExperiment } from '../lib/demo-project'
 import { compareRuns } from '../lib/runs'
 import { useUiStore } from './ui-store'
+
+/**
+ * The project this tab or window has open, kept in sessionStorage: per tab, kept across a reload,
+ * gone with the tab. The engine gives each tab a session of its own; after a reload the tab asks for
+ * its project again, so a reload never lands in a project another tab opened meanwhile.
+ */
+const PROJECT_KEY = 'workbench.projectDir'
+
+function rememberedDir(): string | null {
+  try {
+    return sessionStorage.getItem(PROJECT_KEY)
+  } catch {
+    return null
+  }
+}
+
+function rememberDir(dir: string | null): void {
+  try {
+    if (dir) sessionStorage.setItem(PROJECT_KEY, dir)
+    else sessionStorage.removeItem(PROJECT_KEY)
+  } catch {
+    // not remembered: a reload starts in the project opened last
+  }
+}
+
+/** The experiment saved last (project.json keeps them in the order saved), or null when there is none. */
+function latestExperimentId(view: ProjectView): string | null {
+  return view.manifest.experiments.at(-1)?.id ?? null
+}
 
 /** The open project (its manifest and runs, as the engine reads them from disk) and the recent list. */
 export const useProjectStore = defineStore('project', () => {
@@ -18,6 +47,8 @@ export const useProjectStore = defineStore('project', () => {
   const busy = ref<string | null>(null)
   /** Set when the native menu asks for a new project or Save As (the home view shows the form). */
   const pendingCommand = ref<'new' | 'save-as' | null>(null)
+
+  watch(project, (view) => rememberDir(view?.dir ?? null))
 
   useWorkbenchEvent('project:changed', (event) => {
     project.value = event.project
@@ -51,9 +82,21 @@ export const useProjectStore = defineStore('project', () => {
   /** Reads the open project and the recent list (on start-up, and after runs end). */
   async function refresh(): Promise<void> {
     try {
-      const [view, list] = await Promise.all([workbench.api.getProject(), workbench.api.getRecentProjects()])
+      const [engineView, list] = await Promise.all([workbench.api.getProject(), workbench.api.getRecentProjects()])
+      let view = engineView
+      const mine = rememberedDir()
+      if (mine && view?.dir !== mine) {
+        // A reload: this tab had its own project open; the engine's new session starts elsewhere.
+        try {
+          view = await workbench.api.openProject({ dir: mine })
+        } catch (error) {
+          ui.reportError(`Could not reopen ${mine}`, error)
+        }
+      }
       project.value = view
       recent.value = list
+      // A reloaded page starts with an empty designer: show the project's saved experiment, not a blank one.
+      if (view && ui.designExperimentId === null) ui.designExperimentId = latestExperimentId(view)
     } catch (error) {
       ui.reportError('Could not read the project', error)
     }
@@ -80,7 +123,7 @@ export const useProjectStore = defineStore('project', () => {
     const view = await run('open the project', () => workbench.api.openProject({ dir }))
     if (!view) return false
     project.value = view
-    ui.designExperimentId = view.manifest.experiments[0]?.id ?? null
+    ui.designExperimentId = latestExperimentId(view)
     void refreshRecent()
     return true
   }

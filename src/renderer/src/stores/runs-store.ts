@@ -6,7 +6,8 @@ import type { DataProgress } from '../../../shared/train-request'
 import { useWorkbench } from '../api'
 import { useWorkbenchEvent } from '../composables/use-workbench-event'
 import { sweepProgress } from '../lib/progress'
-import { seriesFromRecords, type RunSeries } from '../lib/series'
+import { batchPoint, seriesFromRecords, type RunSeries } from '../lib/series'
+import type { MeasuredSpeed } from '../lib/time-estimate'
 
 export type { RunSeries } from '../lib/series'
 import { isActive, type AnyRunStatus } from '../lib/runs'
@@ -71,7 +72,11 @@ export const useRunsStore = defineStore('runs', () => {
     }
     if (event.run.progress && !progress.has(event.run.runId)) progress.set(event.run.runId, event.run.progress)
     if (event.run.phase !== 'loading-data') dataProgress.delete(event.run.runId)
-    if (ENDED.includes(event.run.status) && before?.status !== event.run.status) refreshProjectSoon()
+    if (ENDED.includes(event.run.status) && before?.status !== event.run.status) {
+      refreshProjectSoon()
+      // Progress events are throttled: once a run ends, its charts take every logged batch from its file.
+      if (series.has(event.run.runId)) void loadSeries(event.run.runId, true)
+    }
     if (event.run.status === 'running' && !before) refreshProjectSoon()
   })
   useWorkbenchEvent('run:data-progress', (event) => {
@@ -84,10 +89,10 @@ export const useRunsStore = defineStore('runs', () => {
     dataProgress.delete(runId)
     const s = series.get(runId)
     if (!s) return
-    const x = figures.epoch - 1 + figures.batch / figures.batchesPerEpoch
+    const point = batchPoint(figures)
     const last = s.batches[s.batches.length - 1]
-    if (last && x <= last.x) return
-    s.batches.push({ x, loss: figures.loss, acc: figures.acc })
+    if (last && point.x <= last.x) return
+    s.batches.push(point)
     bump(runId)
   })
   useWorkbenchEvent('run:epoch', (event) => {
@@ -154,6 +159,23 @@ export const useRunsStore = defineStore('runs', () => {
     return null
   })
 
+  /** The run queued runs wait for is the active one; a queued run's place among them (1 = next). */
+  function queuePositionOf(runId: string): number | null {
+    const summary = live.get(runId)
+    return summary?.status === 'queued' ? (summary.queuePosition ?? null) : null
+  }
+
+  /**
+   * Speeds this project has measured, for time estimates: each finished run's figure from run.json,
+   * and the live figure of a run training now (from its first logged batch on).
+   */
+  const measuredSpeeds = computed<MeasuredSpeed[]>(() =>
+    projects.runs.map((run) => {
+      const now = isActive(statusOf(run)) ? progress.get(run.id) : undefined
+      return { config: run.config, imagesPerSecond: now && now.imagesPerSecond > 0 ? now.imagesPerSecond : run.imagesPerSecond }
+    })
+  )
+
   const sweepFigures = computed(() => {
     const s = sweep.value
     const current = s.currentRunId ? progress.get(s.currentRunId) : undefined
@@ -195,9 +217,11 @@ export const useRunsStore = defineStore('runs', () => {
   const cancelRun = (runId: string): Promise<boolean> => act('cancel the run', () => workbench.api.cancelRun({ runId }))
   const resumeRun = (runId: string): Promise<boolean> =>
     act('resume the run', async () => {
+      // While another run trains this one joins the queue: the monitor keeps showing the run training.
+      const queueing = activeRunId.value !== null
       await workbench.api.resumeRun({ runId })
-      ui.monitorRunId = runId
+      if (!queueing) ui.monitorRunId = runId
     })
 
-  return { live, progress, dataProgress, sweep, sweepFigures, activeRunId, load, loadSeries, seriesOf, statusOf, startSweep, cancelSweep, cancelRun, resumeRun }
+  return { live, progress, dataProgress, sweep, sweepFigures, activeRunId, measuredSpeeds, queuePositionOf, load, loadSeries, seriesOf, statusOf, startSweep, cancelSweep, cancelRun, resumeRun }
 })

@@ -13,6 +13,19 @@ export interface Notice {
 }
 
 const THEME_KEY = 'workbench.theme'
+/** The view this tab or window shows, kept across a reload (sessionStorage: per tab, gone with it). */
+const VIEW_KEY = 'workbench.view'
+const VIEW_NAMES: readonly ViewName[] = ['home', 'data', 'design', 'monitor', 'results', 'inside', 'features']
+
+function initialView(): ViewName {
+  try {
+    const saved = sessionStorage.getItem(VIEW_KEY)
+    if (saved && (VIEW_NAMES as readonly string[]).includes(saved)) return saved as ViewName
+  } catch {
+    // no session storage (a locked-down profile): start at home
+  }
+  return 'home'
+}
 
 function initialTheme(): Theme {
   try {
@@ -26,7 +39,7 @@ function initialTheme(): Theme {
 
 /** Which view is shown, the theme, notices, and the selections views share (the run the monitor follows …). */
 export const useUiStore = defineStore('ui', () => {
-  const view = ref<ViewName>('home')
+  const view = ref<ViewName>(initialView())
   const theme = ref<Theme>(initialTheme())
   const notices = shallowRef<Notice[]>([])
   /** The run the monitor shows; null follows whichever run is training. */
@@ -61,6 +74,11 @@ export const useUiStore = defineStore('ui', () => {
 
   function show(next: ViewName): void {
     view.value = next
+    try {
+      sessionStorage.setItem(VIEW_KEY, next)
+    } catch {
+      // not remembered across a reload, still shown
+    }
   }
 
   /** Shows a message; errors stay until dismissed, infos go after a few seconds. */
