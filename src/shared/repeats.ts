@@ -112,9 +112,11 @@ export function repeatCells(runs: readonly RunRecord[]): RepeatCell[] {
     entry.cell.runIds.push(run.id)
     entry.runs.push(run)
   }
-  return [...byIdentity.values()].map(({ cell, runs: members }) => {
+  return [...byIdentity.values()].map(({ cell, runs }) => {
+    // Seed order, whatever order the runs were listed in (folder listings follow the hashed ids).
+    const members = [...runs].sort((a, b) => a.seed - b.seed)
     const done = members.filter((r) => r.status === 'done')
-    return { ...cell, seeds: done.map((r) => r.seed), bestValAcc: spreadOf(done.map((r) => r.bestValAcc)), testAcc: spreadOf(done.map((r) => r.testAcc)) }
+    return { ...cell, runIds: members.map((r) => r.id), seeds: done.map((r) => r.seed), bestValAcc: spreadOf(done.map((r) => r.bestValAcc)), testAcc: spreadOf(done.map((r) => r.testAcc)) }
   })
 }
 

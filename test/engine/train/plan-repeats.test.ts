@@ -61,6 +61,14 @@ describe('report cells over repeats', () => {
     }
   })
 
+  it("lists a cell's seeds in seed order whatever order the runs come in (a folder listing follows the hashed ids)", () => {
+    const cells = reportCells([...runs].reverse())
+    for (const c of cells) {
+      expect(c.seeds).toEqual([7, 8, 9])
+      expect(c.runIds.map((id) => runs.find((r) => r.id === id)?.seed)).toEqual([7, 8, 9])
+    }
+  })
+
   it('counts only finished runs; a single run has no std', () => {
     const some = runs.map((r) => (r.seed === 9 ? { ...r, status: 'cancelled' as const } : r.seed === 8 && r.kind === 'base' ? { ...r, status: 'planned' as const, bestValAcc: null } : r))
     const cells = reportCells(some)
