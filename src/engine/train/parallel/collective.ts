@@ -1,10 +1,18 @@
 /**
  * Collective operations for data-parallel training across worker threads, over one SharedArrayBuffer:
- * a barrier, an all-reduce of small float64 vectors (batch-norm channel sums), and one float32
- * gradient region per worker, which every worker reads whole to sum (momentum-update.ts).
+ * a barrier, an all-reduce of small float64 vectors (batch-norm channel sums), and a reduce-scatter of
+ * the gradients followed by an all-gather of the updated weights, through a small exchange area.
  *
- * Every worker sums the contributions in rank order, so all of them hold bit-identical results and
- * apply bit-identical updates: their weights never drift apart, and no weights are ever exchanged.
+ * The flattened trainable weights are cut into one slice per worker. Each worker updates only its own
+ * slice (momentum-update.ts): it adds the gradients the others left for it to its own (still in its
+ * wasm memory), updates that slice of the shared momentum buffer, and leaves the slice's new weights
+ * for the others to copy. That goes in rounds of at most ROUND_VALUES values per slice, so the
+ * exchange area is workers² × ROUND_VALUES floats (16 MB for two workers) however large the model:
+ * at width 1 one full gradient copy per worker and a momentum buffer per worker were 4 × 107 MB
+ * (issue 20). Every weight is computed by exactly one worker, so all replicas hold the same bits.
+ *
+ * Before the first step and between steps the exchange area is free: the coordinator passes the
+ * initial weights to the workers through it and reads the trained ones back (data-parallel.ts).
  *
  * A worker that fails sets the abort flag; the others stop waiting and throw instead of hanging.
  */
@@ -24,10 +32,18 @@ const SPIN_CHECKS = 20_000
 /** Channel sums exchanged per batch-norm call: 1 count + 2 × channels ≤ 1 + 2 × 4096. */
 export const MAX_SMALL_VALUES = 8192 + 1
 
+/**
+ * Values of one slice per round of the update (4 MB): small enough that the exchange area costs
+ * little, large enough that the two barriers of a round are few (14 rounds at width 1).
+ */
+export const ROUND_VALUES = 1 << 20
+
 export interface CollectiveLayout {
   workers: number
-  /** Float32 elements of one worker's gradient region (every trainable weight, flattened). */
+  /** Float32 elements of every trainable weight, flattened. */
   gradientElements: number
+  /** Values per slice in one round of the update; ROUND_VALUES unless set (tests set it small to run many rounds). */
+  roundValues?: number
 }
 
 export class CollectiveAbortedError extends Error {
@@ -38,10 +54,26 @@ export class CollectiveAbortedError extends Error {
   }
 }
 
+/** Values per slice in one round: ROUND_VALUES, or fewer when a whole slice is smaller. */
+export function roundValues(layout: CollectiveLayout): number {
+  const bounds = sliceBounds(layout)
+  const longest = Math.max(...bounds.slice(1).map((end, s) => end - (bounds[s] as number)))
+  return Math.max(4, Math.min(layout.roundValues ?? ROUND_VALUES, longest))
+}
+
 /** Bytes of the shared buffer for a layout. */
-export function collectiveBytes({ workers, gradientElements }: CollectiveLayout): number {
-  // control, then 2 (double-buffered) × workers small float64 slots, then workers gradient regions.
-  return CONTROL_WORDS * 4 + 2 * workers * MAX_SMALL_VALUES * 8 + workers * gradientElements * 4
+export function collectiveBytes(layout: CollectiveLayout): number {
+  // control, then 2 (double-buffered) × workers small float64 slots, then the exchange area: per
+  // slice, the other workers' gradients of one round and the round's updated weights.
+  return CONTROL_WORDS * 4 + 2 * layout.workers * MAX_SMALL_VALUES * 8 + layout.workers * layout.workers * roundValues(layout) * 4
+}
+
+/**
+ * Where each worker's slice of the flattened trainable values starts, and the end: workers + 1
+ * bounds. Equal slices, cut at multiples of 4 values so the SIMD update runs whole vectors.
+ */
+export function sliceBounds({ workers, gradientElements }: CollectiveLayout): number[] {
+  return Array.from({ length: workers + 1 }, (_, s) => (s === workers ? gradientElements : Math.min(gradientElements, 4 * Math.floor((s * gradientElements) / workers / 4))))
 }
 
 export function createCollectiveBuffer(layout: CollectiveLayout): SharedArrayBuffer {
@@ -62,7 +94,14 @@ export class Collective {
   private readonly control: Int32Array
   /** [parity][rank] slots of MAX_SMALL_VALUES float64. */
   private readonly small: Float64Array
-  private readonly gradients: Float32Array[]
+  /** workers × workers × roundValues: per slice, the others' gradients of a round, then its updated weights. */
+  private readonly exchange: Float32Array
+  /** Values per slice in one round. */
+  readonly roundValues: number
+  /** Rounds of an update: enough for the longest slice. */
+  readonly rounds: number
+  /** sliceBounds of the layout. */
+  readonly bounds: readonly number[]
   private smallCalls = 0
   /** Milliseconds spent waiting at barriers (for profiling: time the other workers were slower). */
   waitedMs = 0
@@ -73,8 +112,10 @@ export class Collective {
     this.control = new Int32Array(buffer, 0, CONTROL_WORDS)
     const smallOffset = CONTROL_WORDS * 4
     this.small = new Float64Array(buffer, smallOffset, 2 * layout.workers * MAX_SMALL_VALUES)
-    const gradientOffset = smallOffset + this.small.byteLength
-    this.gradients = Array.from({ length: layout.workers }, (_, r) => new Float32Array(buffer, gradientOffset + r * layout.gradientElements * 4, layout.gradientElements))
+    this.roundValues = roundValues(layout)
+    this.exchange = new Float32Array(buffer, smallOffset + this.small.byteLength, layout.workers * layout.workers * this.roundValues)
+    this.bounds = sliceBounds(layout)
+    this.rounds = Math.max(1, ...this.bounds.slice(1).map((end, s) => Math.ceil((end - (this.bounds[s] as number)) / this.roundValues)))
   }
 
   /** Blocks until every worker has arrived (a sense-reversing barrier on a generation counter). */
@@ -124,16 +165,44 @@ export class Collective {
     return out
   }
 
-  /** This worker's gradient region: write its gradients here, then `barrier()`, then read `regions`. */
-  get ownGradients(): Float32Array {
-    return this.gradients[this.rank] as Float32Array
+  /**
+   * The whole exchange area. Before the first step and between steps nothing else uses it: the
+   * coordinator passes weights to and from the workers through it.
+   */
+  get area(): Float32Array {
+    return this.exchange
+  }
+
+  /** [start, end) of worker `owner`'s slice of the flattened trainable values. */
+  slice(owner: number): [number, number] {
+    return [this.bounds[owner] as number, this.bounds[owner + 1] as number]
+  }
+
+  /** [start, end) of the flattened trainable values of slice `owner` that round `round` updates (maybe empty). */
+  roundRange(owner: number, round: number): [number, number] {
+    const [start, end] = this.slice(owner)
+    const lo = Math.min(end, start + round * this.roundValues)
+    return [lo, Math.min(end, lo + this.roundValues)]
   }
 
   /**
-   * Every worker's gradient region, in rank order. Read them only between the barrier after the
-   * writes and the next barrier: no worker writes its region for the next step before that one.
+   * Where worker `from` leaves its gradients of slice `owner`'s values in a round (from the round's
+   * first value) for the slice's owner; from ≠ owner. Written before the round's first barrier, read
+   * by the owner only, between it and the round's second barrier.
    */
-  get regions(): readonly Float32Array[] {
-    return this.gradients
+  contribution(owner: number, from: number): Float32Array {
+    if (from === owner) throw new RangeError(`worker ${owner} keeps its own gradients of its slice`)
+    const at = (owner * this.workers + (from < owner ? from : from - 1)) * this.roundValues
+    return this.exchange.subarray(at, at + this.roundValues)
+  }
+
+  /**
+   * Where the owner of slice `owner` leaves a round's updated weights for the others: written
+   * between the round's two barriers, read by the others after the second and before the next
+   * round's first (or the step's closing barrier).
+   */
+  updated(owner: number): Float32Array {
+    const at = (owner * this.workers + this.workers - 1) * this.roundValues
+    return this.exchange.subarray(at, at + this.roundValues)
   }
 }

@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs'
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { existsSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { BackendName } from '../../../shared/backend'
 import type { StepBatch, StepShape } from '../train-step'
-import { abortCollective, createCollectiveBuffer, type CollectiveLayout } from './collective'
+import { abortCollective, Collective, createCollectiveBuffer, type CollectiveLayout } from './collective'
+import { flatOffsets, forEachPiece } from './flat-ranges'
 import { ShardBalance } from './shard-balance'
 import { TRAIN_WORKER_ENTRY_ENV, type FromWorker, type ToWorker, type WeightData, type WorkerSetup } from './worker-protocol'
 import { ENV } from '../../env'
+import { BACKEND, heapF32 } from '../../backend/wasm-kernel-utils'
 
 /** Trains batches; the local stepper runs in this thread, the data-parallel one over worker threads. */
 /** What a step reports: the mean loss and the correct predictions over `images` images (this batch's, or
@@ -34,6 +37,8 @@ export interface DataParallelOptions {
   weightDecay: number
   workers: number
   backend: BackendName
+  /** Values per slice in one round of the update (collective.ts); tests set it small to run many rounds. */
+  roundValues?: number
 }
 
 /**
@@ -54,8 +59,32 @@ function startWorker(workerData: WorkerSetup): Worker {
   throw new Error(`the training worker's entry was not found beside ${fileURLToPath(import.meta.url)}; set ${TRAIN_WORKER_ENTRY_ENV}`)
 }
 
-async function weightData(named: { name: string; tensor: tf.Tensor }[]): Promise<WeightData[]> {
-  return Promise.all(named.map(async ({ name, tensor }) => ({ name, shape: tensor.shape, data: Float32Array.from(await tensor.data()) })))
+/** A tensor's values: on wasm a view of its memory (no copy; valid until the next allocation), else its data. */
+function valuesOf(t: tf.Tensor): Float32Array {
+  return tf.getBackend() === BACKEND ? heapF32(tf.backend() as BackendWasm, t) : (t.dataSync() as Float32Array)
+}
+
+/**
+ * A tensor of these values in this thread's backend. Wasm copies them into its memory; the other
+ * backends would keep the array itself, so they get a copy: the values may be shared memory that
+ * the workers go on writing.
+ */
+function tensorOf(values: Float32Array, shape: number[]): tf.Tensor {
+  return tf.tensor(tf.getBackend() === BACKEND ? values : values.slice(), shape, 'float32')
+}
+
+/**
+ * A new float32 tensor's values, written in pieces before it becomes a tensor: on wasm straight into
+ * its memory (`values()` is a fresh view each time: memory may grow between the pieces), elsewhere an array.
+ */
+function newValues(shape: number[]): { values(): Float32Array; tensor(): tf.Tensor; dispose(): void } {
+  if (tf.getBackend() !== BACKEND) {
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1))
+    return { values: () => values, tensor: () => tf.tensor(values, shape, 'float32'), dispose: () => undefined }
+  }
+  const backend = tf.backend() as BackendWasm
+  const info = backend.makeOutput(shape, 'float32')
+  return { values: () => heapF32(backend, info), tensor: () => tf.engine().makeTensorFromTensorInfo(info), dispose: () => backend.disposeData(info.dataId) }
 }
 
 /**
@@ -65,24 +94,33 @@ async function weightData(named: { name: string; tensor: tf.Tensor }[]): Promise
 async function replaceOptimizerState(optimizer: tf.MomentumOptimizer, state: WeightData[]): Promise<void> {
   const old = (optimizer as unknown as { accumulations: { variable: tf.Variable }[] }).accumulations ?? []
   tf.dispose(old.map((a) => a.variable))
-  const tensors = state.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape, 'float32') }))
+  const tensors = state.map((w) => ({ name: w.name, tensor: tensorOf(w.data, w.shape) }))
   await optimizer.setWeights(tensors)
   // The new variables hold their own references.
   tf.dispose(tensors.map((t) => t.tensor))
 }
 
 /**
- * Starts `workers` threads, each with a replica of the model and optimizer, and splits every batch
- * between them, in shares that follow each worker's measured speed (shard-balance.ts). The results
- * equal training the whole batch in one thread, within float rounding:
- * gradients are summed, batch norm sees the whole batch (models/synced-batch-norm.ts).
+ * Starts `workers` threads, each with a replica of the model, and splits every batch between them,
+ * in shares that follow each worker's measured speed (shard-balance.ts). The results equal training
+ * the whole batch in one thread, within float rounding: gradients are summed, batch norm sees the
+ * whole batch (models/synced-batch-norm.ts). The optimizer's momentum lives once, in shared memory,
+ * each worker updating its own slice of it and of the weights (collective.ts).
  */
 export async function createDataParallelStepper(options: DataParallelOptions): Promise<Stepper> {
   const { model, optimizer, workers } = options
+  if (options.roundValues !== undefined && !(Number.isInteger(options.roundValues) && options.roundValues > 0)) throw new RangeError(`roundValues must be a positive integer, got ${options.roundValues}`)
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
-  const layout: CollectiveLayout = { workers, gradientElements: variables.reduce((n, v) => n + v.size, 0) }
+  const layout: CollectiveLayout = { workers, gradientElements: variables.reduce((n, v) => n + v.size, 0), ...(options.roundValues ? { roundValues: options.roundValues } : {}) }
   const buffer = createCollectiveBuffer(layout)
-  const threads = Array.from({ length: workers }, (_, rank) => startWorker({ rank, buffer, layout, backend: options.backend }))
+  const velocityBuffer = new SharedArrayBuffer(4 * layout.gradientElements)
+  const velocity = new Float32Array(velocityBuffer)
+  const threads = Array.from({ length: workers }, (_, rank) => startWorker({ rank, buffer, layout, velocity: velocityBuffer, backend: options.backend }))
+  // The optimizer's iteration count: the workers keep none (it is one number, the same for all).
+  let iterations = 0
+  // The exchange area, through which weights go to and from the workers between steps.
+  const area = new Collective(buffer, layout, 0).area
+  const weightOffsets = flatOffsets(model.weights.map((w) => w.read().size))
 
   let failure: Error | undefined
   let disposed = false
@@ -136,16 +174,22 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
   try {
     const config = optimizer.getConfig() as { momentum: number; useNesterov: boolean }
     const topology = model.toJSON(null, false) as object
-    const weights = model.weights.map((w) => ({ name: w.originalName, shape: w.shape as number[], data: Float32Array.from(w.read().dataSync() as Float32Array) }))
-    const named = await optimizer.getWeights()
-    const optimizerWeights = await weightData(named)
-    named[0]?.tensor.dispose()
+    // tfjs's MomentumOptimizer state: the iteration count (a new tensor), then one accumulator per
+    // trainable variable in order (none before its first step), copied into the shared momentum.
+    const [iter, ...accumulators] = await optimizer.getWeights()
+    iterations = iter ? ((await iter.tensor.data())[0] as number) : 0
+    iter?.tensor.dispose()
+    let offset = 0
+    variables.forEach((v, i) => {
+      const saved = accumulators[i]
+      if (saved && saved.tensor.size !== v.size) throw new Error(`momentum of ${v.name} has ${saved.tensor.size} values, the weight ${v.size}`)
+      if (saved) velocity.set(valuesOf(saved.tensor), offset)
+      offset += v.size
+    })
     const init = (): ToWorker => ({
       type: 'init',
       topology,
-      weights,
-      optimizerWeights,
-      variableNames: variables.map((v) => v.name),
+      weightCount: model.weights.length,
       momentum: config.momentum,
       useNesterov: config.useNesterov,
       size: options.shape.size,
@@ -153,6 +197,14 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
       weightDecay: options.weightDecay
     })
     await Promise.all(threads.map((_, rank) => ask(rank, init())))
+    // The weights, an exchange area's worth at a time: each round in place before every worker loads it.
+    const total = weightOffsets[weightOffsets.length - 1] as number
+    for (let from = 0; from < total; from += area.length) {
+      const to = Math.min(total, from + area.length)
+      // Views of this thread's wasm memory: nothing allocates while they are in use.
+      forEachPiece(weightOffsets, from, to, (i, at, n, flat) => area.set(valuesOf((model.weights[i] as tf.LayerVariable).read()).subarray(at, at + n), flat - from))
+      await Promise.all(threads.map((_, rank) => ask(rank, { type: 'load-weights', from, to })))
+    }
   } catch (error) {
     await dispose()
     throw error
@@ -185,15 +237,61 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
         const [start, end] = shards[rank] as [number, number]
         balance.record(rank, end - start, reply.busyMs)
       })
+      iterations++
       return { loss, correct, images: batch.count }
     },
     async sync() {
-      const reply = await ask(0, { type: 'read-state' })
-      if (reply.type !== 'state') throw new Error(`training worker answered ${reply.type} to read-state`)
-      const values = reply.weights.map((w) => tf.tensor(w.data, w.shape, 'float32'))
-      model.setWeights(values)
-      tf.dispose(values)
-      await replaceOptimizerState(optimizer, reply.optimizerWeights)
+      // Worker 0's weights through the exchange area: as many whole weights at a time as fit, one
+      // larger than the area in pieces. Each new weight frees the one it replaces, so this thread's
+      // wasm memory (which never shrinks) grows by the largest weight, not by a second copy of the
+      // model, and no copy is left in JS.
+      const read = async (from: number, to: number): Promise<void> => {
+        const reply = await ask(0, { type: 'read-weights', from, to })
+        if (reply.type !== 'ready') throw new Error(`training worker answered ${reply.type} to read-weights`)
+      }
+      const replace = (w: tf.LayerVariable, target: ReturnType<typeof newValues>): void => {
+        const t = target.tensor()
+        w.write(t)
+        t.dispose()
+      }
+      const weights = model.weights
+      for (let i = 0; i < weights.length; ) {
+        const start = weightOffsets[i] as number
+        let end = i + 1
+        while (end < weights.length && (weightOffsets[end + 1] as number) - start <= area.length) end++
+        if ((weightOffsets[end] as number) - start <= area.length) {
+          await read(start, weightOffsets[end] as number)
+          for (let k = i; k < end; k++) {
+            const target = newValues(weights[k]!.shape as number[])
+            target.values().set(area.subarray((weightOffsets[k] as number) - start, (weightOffsets[k + 1] as number) - start))
+            replace(weights[k]!, target)
+          }
+          i = end
+          continue
+        }
+        const size = (weightOffsets[i + 1] as number) - start
+        const target = newValues(weights[i]!.shape as number[])
+        try {
+          for (let at = 0; at < size; at += area.length) {
+            const n = Math.min(area.length, size - at)
+            await read(start + at, start + at + n)
+            target.values().set(area.subarray(0, n), at)
+          }
+        } catch (error) {
+          target.dispose()
+          throw error
+        }
+        replace(weights[i]!, target)
+        i++
+      }
+      // The momentum straight from shared memory: the workers are idle between steps.
+      let offset = 0
+      const state: WeightData[] = [{ name: 'iter', shape: [], data: Float32Array.of(iterations) }]
+      for (const v of variables) {
+        state.push({ name: `${v.name}/momentum`, shape: v.shape, data: velocity.subarray(offset, offset + v.size) })
+        offset += v.size
+      }
+      await replaceOptimizerState(optimizer, state)
     },
     dispose
   }

@@ -47,14 +47,19 @@ export function momentumUpdate(regions: readonly Float32Array[], offset: number,
 }
 
 /** Values per chunk of the wasm update: its three operand buffers stay in the core's L2 cache. */
-const CHUNK = 32 * 1024
+export const MOMENTUM_CHUNK = 32 * 1024
+const CHUNK = MOMENTUM_CHUNK
 
 /**
  * `momentumUpdate` in wasm SIMD (kernels.wat), for a variable whose weights are at `weights` and
  * whose updated values go to `updated` (byte offsets in `simd`'s memory; they may be equal). The
  * gradient regions and the momentum buffer live outside wasm memory, so they pass through the
  * scratch area a chunk at a time. In float32, as tfjs's optimizer computes; the regions are summed
- * in rank order, so every worker still computes the same bits.
+ * in order, so every worker still computes the same bits.
+ *
+ * `first`, when given, is the byte offset in wasm memory of the first summand (a worker's own
+ * gradients, never copied out of wasm): the regions are then the ones added to it. With more than
+ * one region the sums are made in place there, so its values are lost.
  */
 export function momentumUpdateWasm(
   simd: SimdKernels,
@@ -64,25 +69,30 @@ export function momentumUpdateWasm(
   updated: number,
   n: number,
   velocity: Float32Array,
-  s: MomentumSettings
+  s: MomentumSettings,
+  first?: number
 ): void {
   const bytes = 4 * Math.min(CHUNK, n)
-  const sum = simd.scratch(3 * bytes)
-  const last = sum + bytes
+  const scratch = simd.scratch(3 * bytes)
+  const last = scratch + bytes
   const v = last + bytes
   const k = simd.exports
   // No allocation happens below, so the view stays valid.
   const heap = simd.heapF32()
+  // The summands added to the first (the first from wasm memory, or copied into the scratch).
+  const rest = first === undefined ? regions.slice(1) : regions
   for (let j = 0; j < n; j += CHUNK) {
     const len = Math.min(CHUNK, n - j)
     const from = offset + j
+    let sum = scratch
+    if (first === undefined) heap.set((regions[0] as Float32Array).subarray(from, from + len), scratch / 4)
+    else sum = first + 4 * j
     // sum = r0 + … + r(k−2), last = r(k−1): the kernel adds them, so the order is r0, r1, … .
-    heap.set((regions[0] as Float32Array).subarray(from, from + len), sum / 4)
-    if (regions.length === 1) heap.fill(0, last / 4, last / 4 + len)
-    for (let r = 1; r < regions.length; r++) {
-      heap.set((regions[r] as Float32Array).subarray(from, from + len), last / 4)
-      if (r < regions.length - 1) k.add_into(sum, last, len)
-    }
+    if (rest.length === 0) heap.fill(0, last / 4, last / 4 + len)
+    rest.forEach((region, r) => {
+      heap.set(region.subarray(from, from + len), last / 4)
+      if (r < rest.length - 1) k.add_into(sum, last, len)
+    })
     heap.set(velocity.subarray(j, j + len), v / 4)
     k.momentum_step(weights + 4 * j, sum, last, v, updated + 4 * j, len, s.lr, s.momentum, s.weightDecay, s.useNesterov ? 1 : 0)
     velocity.set(heap.subarray(v / 4, v / 4 + len), j)

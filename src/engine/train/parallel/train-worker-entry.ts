@@ -1,9 +1,9 @@
 /**
  * A data-parallel training worker (worker_threads): its own tfjs with its own wasm instance, a
- * replica of the model and of the optimizer's momentum, one shard of every batch. Batch-norm
- * statistics and gradients are summed with the other workers through the shared buffer
- * (collective.ts); every replica then applies the same update, so the replicas stay identical and
- * only worker 0 is ever read back.
+ * replica of the model, one shard of every batch. Batch-norm statistics are summed with the other
+ * workers through the shared buffer; each worker updates one slice of the weights and of the shared
+ * momentum from everyone's gradients of that slice, and copies the other slices' new weights from
+ * their owners (collective.ts). So the replicas stay identical and only worker 0 is ever read back.
  */
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
@@ -14,23 +14,25 @@ import { BACKEND, heapF32 } from '../../backend/wasm-kernel-utils'
 import type { ChannelSumReducer } from '../../models/synced-batch-norm'
 import { lossAndGradients } from '../train-step'
 import { Collective, CollectiveAbortedError } from './collective'
-import { momentumUpdate, momentumUpdateWasm } from './momentum-update'
-import type { FromWorker, ToWorker, WeightData, WorkerSetup } from './worker-protocol'
+import { MOMENTUM_CHUNK, momentumUpdate, momentumUpdateWasm } from './momentum-update'
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-protocol'
+import { flatOffsets, forEachPiece } from './flat-ranges'
 import { ENV } from '../../env'
 
 const setup = workerData as WorkerSetup
 const port = parentPort
 if (!port) throw new Error('train-worker-entry must run as a worker thread')
 const collective = new Collective(setup.buffer, setup.layout, setup.rank)
+/** The optimizer's momentum of every trainable value, shared; this worker writes its own slice only. */
+const sharedVelocity = new Float32Array(setup.velocity)
 
 interface Replica {
   model: tf.LayersModel
   variables: tf.Variable[]
-  /** The coordinator's names of the trainable variables, for the optimizer state it saves. */
-  variableNames: string[]
-  /** Momentum buffers, one per trainable variable (the optimizer's accumulators). */
-  velocity: Float32Array[]
-  iterations: number
+  /** Where each trainable variable starts among the flattened trainable values (flat-ranges.ts). */
+  offsets: number[]
+  /** The same for every weight of the model (`model.weights` order), for loading and reading them. */
+  weightOffsets: number[]
   momentum: number
   useNesterov: boolean
   shape: { size: number; numClasses: number }
@@ -39,14 +41,14 @@ interface Replica {
 let replica: Replica | undefined
 
 /** `WORKBENCH_PROFILE_WORKERS=1`: each worker prints where its step time went when it closes. */
-const profile = process.env[ENV.profileWorkers] === '1' ? { steps: 0, images: 0, gradients: 0, waitedInBatchNorm: 0, copyOut: 0, waitForGradients: 0, update: 0 } : undefined
+const profile = process.env[ENV.profileWorkers] === '1' ? { steps: 0, images: 0, gradients: 0, waitedInBatchNorm: 0, waitForGradients: 0, update: 0 } : undefined
 
 function printProfile(): void {
   if (!profile) return
   const per = (ms: number): string => (ms / Math.max(1, profile.steps)).toFixed(1)
   process.stderr.write(
     `worker ${setup.rank}: ${profile.steps} steps, ${per(profile.images)} images per step, ms per step: forward+backward ${per(profile.gradients)} (of which waiting in batch norm ${per(profile.waitedInBatchNorm)}), ` +
-      `gradients out ${per(profile.copyOut)}, waiting for the others' gradients ${per(profile.waitForGradients)}, update ${per(profile.update)}\n`
+      `update (gradients exchanged, own slice updated, the others' slices copied) ${per(profile.update)}, of which waiting for the others ${per(profile.waitForGradients)}\n`
   )
 }
 
@@ -56,39 +58,127 @@ function post(message: FromWorker, transfer: ArrayBuffer[] = []): void {
 
 const onWasm = (): boolean => tf.getBackend() === BACKEND
 
-/** A tensor's values: a view of wasm memory (no copy; valid until the next allocation), or a copy. */
-function values(t: tf.Tensor): Float32Array {
-  return onWasm() ? heapF32(tf.backend() as BackendWasm, t) : (t.dataSync() as Float32Array)
+/**
+ * The topology with every initializer replaced by zeros: the coordinator's weights overwrite them at
+ * once, and the seeded random initializers would first fill arrays in JS (at width 1, 107 MB of
+ * garbage per worker that may still be resident at the step's peak).
+ */
+function withZeroInitializers(json: unknown): unknown {
+  if (Array.isArray(json)) return json.map(withZeroInitializers)
+  if (json === null || typeof json !== 'object') return json
+  return Object.fromEntries(
+    Object.entries(json).map(([key, value]) => [key, key.endsWith('_initializer') && value !== null && typeof value === 'object' ? { class_name: 'Zeros', config: {} } : withZeroInitializers(value)])
+  )
 }
 
 async function init(message: Extract<ToWorker, { type: 'init' }>): Promise<void> {
   await selectBackend(setup.backend)
-  const model = await tf.models.modelFromJSON({ modelTopology: message.topology } as tf.io.ModelJSON)
-  const weights = message.weights.map((w) => tf.tensor(w.data, w.shape, 'float32'))
-  model.setWeights(weights)
-  tf.dispose(weights)
+  const model = await tf.models.modelFromJSON({ modelTopology: withZeroInitializers(message.topology) } as tf.io.ModelJSON)
+  if (model.weights.length !== message.weightCount) throw new Error(`worker ${setup.rank}: the model has ${model.weights.length} weights, the coordinator ${message.weightCount}`)
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)
   const elements = variables.reduce((n, v) => n + v.size, 0)
   if (elements !== setup.layout.gradientElements) throw new Error(`worker ${setup.rank}: the model has ${elements} trainable values, the coordinator expected ${setup.layout.gradientElements}`)
-  // tfjs's MomentumOptimizer state: the iteration count, then one accumulator per variable in order
-  // (none before its first step).
-  const [iter, ...accumulators] = message.optimizerWeights
-  const velocity = variables.map((v, i) => {
-    const saved = accumulators[i]
-    if (saved && saved.data.length !== v.size) throw new Error(`worker ${setup.rank}: momentum of ${message.variableNames[i]} has ${saved.data.length} values, the weight ${v.size}`)
-    return saved ? Float32Array.from(saved.data) : new Float32Array(v.size)
-  })
   replica = {
     model,
     variables,
-    variableNames: message.variableNames,
-    velocity,
-    iterations: iter ? (iter.data[0] as number) : 0,
+    offsets: flatOffsets(variables.map((v) => v.size)),
+    weightOffsets: flatOffsets(model.weights.map((w) => w.read().size)),
     momentum: message.momentum,
     useNesterov: message.useNesterov,
     shape: { size: message.size, numClasses: message.numClasses },
     weightDecay: message.weightDecay
   }
+}
+
+/**
+ * Copies values [from, to) of the weights laid end to end from the exchange area into the weights
+ * (`load`), or the other way. Loading writes in place: it runs before the first step, before any
+ * kernel has cached anything of the weights' buffers.
+ */
+function streamWeights(from: number, to: number, load: boolean): void {
+  const r = replica
+  if (!r) throw new Error('weights moved before init')
+  const total = r.weightOffsets[r.weightOffsets.length - 1] as number
+  if (!(from >= 0 && from <= to && to <= total && to - from <= collective.area.length)) throw new RangeError(`worker ${setup.rank}: weight values [${from}, ${to}) are not within the ${total} values or do not fit the exchange area`)
+  const area = collective.area
+  forEachPiece(r.weightOffsets, from, to, (i, at, n, flat) => {
+    const weight = (r.model.weights[i] as tf.LayerVariable).read()
+    const values = piece(onWasm() ? weight : (weight.dataSync() as Float32Array), at, n)
+    if (load) values.set(area.subarray(flat - from, flat - from + n))
+    else area.set(values, flat - from)
+  })
+}
+
+/** The values of a tensor's piece, as a view (wasm memory, or the cpu backend's own array). */
+function piece(t: tf.TensorInfo | Float32Array, at: number, n: number): Float32Array {
+  if (t instanceof Float32Array) return t.subarray(at, at + n)
+  return heapF32(tf.backend() as BackendWasm, t).subarray(at, at + n)
+}
+
+/**
+ * The SGD step after the backward pass, in rounds of two barriers (collective.ts): leave this
+ * worker's gradients of a round of the other slices in the exchange area; update that round of its
+ * own slice (weights and shared momentum) from its gradients and the others', leaving the new weights
+ * there; then copy the others' new weights. Every variable gets a new buffer (wasm caches each
+ * convolution's packed weights by buffer, so one changed in place would keep serving the old ones).
+ */
+function update(r: Replica, grads: tf.NamedTensorMap, lr: number): void {
+  const rank = setup.rank
+  const workers = collective.workers
+  const settings = { lr, momentum: r.momentum, useNesterov: r.useNesterov, weightDecay: r.weightDecay }
+  const backend = onWasm() ? (tf.backend() as BackendWasm) : undefined
+  const simd = backend ? simdKernelsFor(backend) : undefined
+  const gradients = r.variables.map((v) => grads[v.name] as tf.Tensor)
+  // Every new buffer first: no allocation may happen while views of wasm memory are in use below.
+  const next: (tf.TensorInfo | Float32Array)[] = r.variables.map((v) => (backend ? backend.makeOutput(v.shape, 'float32') : new Float32Array(v.size)))
+  if (simd) simd.scratch(3 * 4 * MOMENTUM_CHUNK)
+  // On the cpu backend: the weights' and gradients' arrays (dataSync returns them, not copies).
+  const cpuWeights = backend ? [] : r.variables.map((v) => v.dataSync() as Float32Array)
+  const cpuGrads = backend ? [] : gradients.map((g) => g.dataSync() as Float32Array)
+  const own = r.offsets
+  for (let round = 0; round < collective.rounds; round++) {
+    for (let owner = 0; owner < workers; owner++) {
+      if (owner === rank) continue
+      const [lo, hi] = collective.roundRange(owner, round)
+      const area = collective.contribution(owner, rank)
+      forEachPiece(own, lo, hi, (i, at, n, flat) => area.set(backend ? piece(gradients[i] as tf.Tensor, at, n) : (cpuGrads[i] as Float32Array).subarray(at, at + n), flat - lo))
+    }
+    collective.barrier()
+    const [lo, hi] = collective.roundRange(rank, round)
+    const out = collective.updated(rank)
+    forEachPiece(own, lo, hi, (i, at, n, flat) => {
+      const v = r.variables[i] as tf.Variable
+      const others = Array.from({ length: workers }, (_, from) => from)
+        .filter((from) => from !== rank)
+        .map((from) => collective.contribution(rank, from).subarray(flat - lo, flat - lo + n))
+      const velocity = sharedVelocity.subarray(flat, flat + n)
+      const target = next[i] as tf.TensorInfo | Float32Array
+      if (simd && backend) {
+        const grad = SimdKernels.offsetOf(backend, gradients[i] as tf.Tensor) + 4 * at
+        momentumUpdateWasm(simd, others, 0, SimdKernels.offsetOf(backend, v) + 4 * at, SimdKernels.offsetOf(backend, target as tf.TensorInfo) + 4 * at, n, velocity, settings, grad)
+      } else if (backend) {
+        momentumUpdate([piece(gradients[i] as tf.Tensor, at, n), ...others], 0, piece(v, at, n), piece(target, at, n), velocity, settings)
+      } else {
+        momentumUpdate([(cpuGrads[i] as Float32Array).subarray(at, at + n), ...others], 0, (cpuWeights[i] as Float32Array).subarray(at, at + n), piece(target, at, n), velocity, settings)
+      }
+      if (workers > 1) out.set(piece(target, at, n), flat - lo)
+    })
+    collective.barrier()
+    for (let owner = 0; owner < workers; owner++) {
+      if (owner === rank) continue
+      const [from, to] = collective.roundRange(owner, round)
+      const theirs = collective.updated(owner)
+      forEachPiece(own, from, to, (i, at, n, flat) => piece(next[i] as tf.TensorInfo | Float32Array, at, n).set(theirs.subarray(flat - from, flat - from + n)))
+    }
+  }
+  r.variables.forEach((v, i) => {
+    const values = next[i] as tf.TensorInfo | Float32Array
+    const tensor = values instanceof Float32Array ? tf.tensor(values, v.shape, 'float32') : tf.engine().makeTensorFromTensorInfo(values)
+    v.assign(tensor)
+    tensor.dispose()
+  })
+  // No worker may write the next step's gradients while another still reads this round's weights.
+  collective.barrier()
 }
 
 function step(message: Extract<ToWorker, { type: 'step' }>): { loss: number; correct: number; busyMs: number } {
@@ -103,49 +193,16 @@ function step(message: Extract<ToWorker, { type: 'step' }>): { loss: number; cor
     const shard = lossAndGradients(r.model, r.variables, message, r.shape, { lossScale: (message.weight * message.count) / message.total, reducer })
     const t1 = performance.now()
     busyMs = t1 - t0 - (collective.waitedMs - waited)
-    const own = collective.ownGradients
-    let offset = 0
-    for (const v of r.variables) {
-      own.set(values(shard.grads[v.name] as tf.Tensor), offset)
-      offset += v.size
-    }
-    const t2 = performance.now()
-    collective.barrier()
-    const t3 = performance.now()
-    const settings = { lr: message.lr, momentum: r.momentum, useNesterov: r.useNesterov, weightDecay: r.weightDecay }
-    offset = 0
-    r.variables.forEach((v, i) => {
-      const velocity = r.velocity[i] as Float32Array
-      if (onWasm()) {
-        // Into a new buffer, not in place: wasm caches each convolution's packed weights by buffer,
-        // and a buffer changed in place would keep serving the old ones.
-        const backend = tf.backend() as BackendWasm
-        const next = backend.makeOutput(v.shape, 'float32')
-        const simd = simdKernelsFor(backend)
-        if (simd) momentumUpdateWasm(simd, collective.regions, offset, SimdKernels.offsetOf(backend, v), SimdKernels.offsetOf(backend, next), v.size, velocity, settings)
-        else momentumUpdate(collective.regions, offset, heapF32(backend, v), heapF32(backend, next), velocity, settings)
-        const tensor = tf.engine().makeTensorFromTensorInfo(next)
-        v.assign(tensor)
-        tensor.dispose()
-      } else {
-        const w = Float32Array.from(v.dataSync() as Float32Array)
-        momentumUpdate(collective.regions, offset, w, w, velocity, settings)
-        v.assign(tf.tensor(w, v.shape, 'float32'))
-      }
-      offset += v.size
-    })
-    r.iterations++
-    // No worker may write its next gradients while another still reads this step's.
-    collective.barrier()
+    const waitedBefore = collective.waitedMs
+    update(r, shard.grads, message.lr)
     if (profile) {
       const t4 = performance.now()
       profile.steps++
       profile.images += message.weight * message.count
       profile.gradients += t1 - t0
-      profile.waitedInBatchNorm += collective.waitedMs - waited
-      profile.copyOut += t2 - t1
-      profile.waitForGradients += t3 - t2
-      profile.update += t4 - t3
+      profile.waitedInBatchNorm += waitedBefore - waited
+      profile.waitForGradients += collective.waitedMs - waitedBefore
+      profile.update += t4 - t1
     }
     return [shard.loss, shard.correct]
   })
@@ -154,34 +211,20 @@ function step(message: Extract<ToWorker, { type: 'step' }>): { loss: number; cor
   return result
 }
 
-function readState(): FromWorker & { type: 'state' } {
-  const r = replica
-  if (!r) throw new Error('read-state before init')
-  const weights: WeightData[] = r.model.weights.map((w) => {
-    const value = w.read()
-    return { name: w.originalName, shape: value.shape, data: Float32Array.from(value.dataSync() as Float32Array) }
-  })
-  const optimizerWeights: WeightData[] = [
-    { name: 'iter', shape: [], data: Float32Array.of(r.iterations) },
-    ...r.variables.map((v, i) => ({ name: `${r.variableNames[i]}/momentum`, shape: v.shape, data: Float32Array.from(r.velocity[i] as Float32Array) }))
-  ]
-  return { type: 'state', weights, optimizerWeights }
-}
-
 port.on('message', (message: ToWorker) => {
   void (async () => {
     try {
       if (message.type === 'init') {
         await init(message)
         post({ type: 'ready' })
+      } else if (message.type === 'load-weights' || message.type === 'read-weights') {
+        streamWeights(message.from, message.to, message.type === 'load-weights')
+        post({ type: 'ready' })
       } else if (message.type === 'step') {
         post({ type: 'stepped', ...step(message) })
       } else if (message.type === 'close') {
         printProfile()
         process.exit(0)
-      } else {
-        const state = readState()
-        post(state, [...state.weights, ...state.optimizerWeights].map((w) => w.data.buffer as ArrayBuffer))
       }
     } catch (error) {
       // Wake the other workers (they throw too) instead of leaving them at a barrier.

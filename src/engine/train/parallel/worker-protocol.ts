@@ -8,7 +8,7 @@ import { ENV } from '../../env'
  */
 export const TRAIN_WORKER_ENTRY_ENV = ENV.trainWorkerEntry
 
-/** A weight as it crosses threads: its values (transferred, not copied) and shape. */
+/** A weight's values and shape (the optimizer state the coordinator makes from shared memory). */
 export interface WeightData {
   name: string
   shape: number[]
@@ -18,8 +18,15 @@ export interface WeightData {
 /** Fixed at the worker's start (its `workerData`). */
 export interface WorkerSetup {
   rank: number
+  /** The collective's control words, small slots and gradient exchange (collective.ts). */
   buffer: SharedArrayBuffer
   layout: CollectiveLayout
+  /**
+   * The optimizer's momentum, one float32 per trainable value (flattened in the order of the
+   * trainable weights): shared by the workers, each updating its own slice, and read by the
+   * coordinator at sync without a message.
+   */
+  velocity: SharedArrayBuffer
   backend: BackendName
 }
 
@@ -29,12 +36,8 @@ export type ToWorker =
       type: 'init'
       /** The model's topology (`model.toJSON(null, false)`), trainable flags included. */
       topology: object
-      /** Every weight of the model, in `model.weights` order. */
-      weights: WeightData[]
-      /** The optimizer's state (`optimizer.getWeights()`: iterations, then momentum accumulators). */
-      optimizerWeights: WeightData[]
-      /** The coordinator's names of the trainable variables (the optimizer state is named after them). */
-      variableNames: string[]
+      /** How many weights the model has: they come in `load-weights` messages (the momentum is in the setup's `velocity`). */
+      weightCount: number
       momentum: number
       useNesterov: boolean
       size: number
@@ -52,7 +55,15 @@ export type ToWorker =
       weight: 0 | 1
       lr: number
     }
-  | { type: 'read-state' }
+  /**
+   * Weights pass through the collective's exchange area (free between steps), never in a message, so
+   * no copy of the model is left for the garbage collector (at width 1, 107 MB per worker). Values
+   * [from, to) of every weight laid end to end (`model.weights` order) go at the area's start:
+   * `load-weights` (after `init`, before the first step) copies them into the worker's weights,
+   * `read-weights` (between steps) copies the worker's there. Both are answered by `ready`.
+   */
+  | { type: 'load-weights'; from: number; to: number }
+  | { type: 'read-weights'; from: number; to: number }
   /** Finish: the worker exits (after printing its profile, if asked for). */
   | { type: 'close' }
 
@@ -61,6 +72,5 @@ export type FromWorker =
   | { type: 'ready' }
   /** `busyMs`: the forward and backward pass, less the time spent waiting for the other workers. */
   | { type: 'stepped'; loss: number; correct: number; busyMs: number }
-  | { type: 'state'; weights: WeightData[]; optimizerWeights: WeightData[] }
   /** `byPeer`: this worker stopped because another failed first (whose own error says why). */
   | { type: 'error'; message: string; stack?: string; byPeer?: boolean }
