@@ -12,7 +12,6 @@
 import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
 import { selectBackend } from '../src/engine/backend/select-backend'
-import { wasmKernelSet } from '../src/engine/backend/simd/simd-kernels'
 import { buildVgg } from '../src/engine/models/build-vgg'
 import { createSingleThreadStepper } from '../src/engine/train/single-thread-stepper'
 import { lossAndGradients } from '../src/engine/train/train-step'
@@ -25,7 +24,7 @@ const batchSize = Number(values['batch-size'] ?? 64)
 const steps = Number(values.steps ?? 5)
 const rows = Number(values.rows ?? 25)
 const info = await selectBackend()
-const kernelSet = info.backend === 'wasm' ? wasmKernelSet() : undefined
+const kernelSet = info.wasmKernels
 const model = buildVgg({ arch: 'vgg11_bn', width, numClasses: 10, seed: 1 })
 const optimizer = tf.train.momentum(0.01, 0.9)
 const variables = model.trainableWeights.map((w) => w.read() as tf.Variable)

@@ -36,7 +36,6 @@ import { runPyTorch } from './pytorch-reference'
 import { benchInChildren } from './run-backends'
 import { formatSideBySide, parseBackendChoice, SOFTWARE_NOTE, type BackendBench, type BackendChoice, type SideBySideReport, type WidthFigures } from './side-by-side'
 import { ENV } from '../src/engine/env'
-import { wasmKernelSet } from '../src/engine/backend/simd/simd-kernels'
 
 const { values } = parseArgs({
   options: {
@@ -156,7 +155,7 @@ async function runDefault(): Promise<void> {
     if (!values.json) process.stderr.write(`  width ${width}: train ${train} img/s (${stepCount(measured.train.steps)}), infer ${infer} img/s (${stepCount(measured.infer.steps)})\n`)
   }
 
-  const kernels = kernelSetOf(info)
+  const kernels = info.wasmKernels
   const memory = memoryReport(steps)
   const report = { backend: info.backend, device: info.device, threads, batchSize, ...(kernels ? { kernels } : {}), results, peakRssGB: memory.gigabytes, memoryChecked: memory.checked }
   if (values.json) {
@@ -212,7 +211,7 @@ async function runSingle(backend: BackendName): Promise<number> {
     }
   }
   const allFailed = results.every((r) => r.error !== undefined)
-  const kernels = kernelSetOf(info)
+  const kernels = info.wasmKernels
   const seconds = round((performance.now() - started) / 1000)
   const memory = steps === undefined ? undefined : memoryReport(steps)
   const bench: BackendBench = {
@@ -251,11 +250,6 @@ async function runMany(backends: BackendName[]): Promise<void> {
   const report: SideBySideReport = { arch: 'vgg11_bn', batchSize, widths, minSeconds, backends: results, pytorch }
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else console.log(formatSideBySide(report).join('\n'))
-}
-
-/** On wasm, which of the workbench's kernels run (the training workers inherit the same set). */
-function kernelSetOf(info: BackendInfo): BackendInfo['wasmKernels'] {
-  return info.backend === 'wasm' ? wasmKernelSet() : undefined
 }
 
 interface Memory {

@@ -148,9 +148,12 @@ export function fuseMultiplyAdds(watText: string): { text: string; fused: Record
   return { text: print(out), fused }
 }
 
+/** wabt, loaded once for the three modules generate assembles. */
+let wabtLoaded: ReturnType<typeof wabtFactory> | undefined
+
 /** Assembles WebAssembly text to bytes (validated), as base64. */
 async function assemble(name: string, watText: string, relaxed: boolean): Promise<string> {
-  const wabt = await wabtFactory()
+  const wabt = await (wabtLoaded ??= wabtFactory())
   const module = wabt.parseWat(name, watText, { simd: true, relaxed_simd: relaxed })
   try {
     module.validate()

@@ -1,5 +1,5 @@
 import type { SweepEvent } from '../engine/train/sweep'
-import { describeRun } from '../engine/train/train-in-folder'
+import { describeRun } from '../engine/project/run-record'
 import { formatBar, formatDuration } from './format'
 import { createTrainProgress } from './progress-bar'
 

@@ -4,7 +4,7 @@
  * class count. The builder (engine/models/build-vgg.ts) makes exactly this network; a unit test checks
  * these counts against a real tfjs model's. Plain TypeScript: no Node, no tfjs.
  */
-import { archDepth, listNetworkElements, type NetworkElement } from './vgg'
+import { archDepth, listNetworkElements } from './vgg'
 
 /** Shape and size of one element of the network (a weight layer with its batch norm, or a pool). */
 export interface LayerFacts {
@@ -30,7 +30,7 @@ export function describeNetwork(arch: string, options: { width?: number; inputSi
   let side = options.inputSize ?? 32
   let channels = 3
   let flat: number | null = null
-  for (const element of listNetworkElements(arch, width) as NetworkElement[]) {
+  for (const element of listNetworkElements(arch, width)) {
     if (element.type === 'pool') {
       side = Math.floor(side / 2)
       out.set(element.name, { name: element.name, outputShape: [side, side, channels], trainable: 0, nonTrainable: 0 })

@@ -57,6 +57,12 @@ describe('the run queue', () => {
     // The sweep goes on with the next run; resumed meanwhile, the cancelled run is queued behind it.
     const next = order[3] as string
     await recorder.waitFor((e) => isStatus(e) && e.run.runId === next && e.run.status === 'running', 60_000)
+    // A run never started this session (no job of its own yet) is queued too, and its status reaches the clients.
+    const notStarted = order[5] as string
+    await client.api.resumeRun({ runId: notStarted })
+    await recorder.waitFor((e) => isStatus(e) && e.run.runId === notStarted && e.run.status === 'queued' && e.run.queuePosition === 1, 10_000)
+    await client.api.cancelRun({ runId: notStarted })
+    await recorder.waitFor((e) => isStatus(e) && e.run.runId === notStarted && e.run.status === 'cancelled', 10_000)
     const ref = await client.api.resumeRun({ runId: firstTransfer })
     expect(ref.runId).toBe(firstTransfer)
     const queued = (await client.api.listRuns()).find((r) => r.runId === firstTransfer)

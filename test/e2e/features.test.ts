@@ -3,7 +3,7 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchClient } from '../../src/shared/rpc-client'
 import type { Experiment } from '../../src/shared/project'
-import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served, until as pollUntil } from './harness'
 
 // The Features view in Chromium against serve mode with the real engine (wasm backend): a tiny base
 // trained through the API, then a small frozen-feature study run from the form (progress, charts with
@@ -43,16 +43,7 @@ const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ART
 const attrNumber = async (testId: string, attr = 'data-points'): Promise<number> => Number(await page.getByTestId(testId).getAttribute(attr))
 
 /** Waits until `read` gives a value that `ok` accepts. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs
-  let last: T = await read()
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
-    await page.waitForTimeout(50)
-    last = await read()
-  }
-  return last
-}
+const until = <T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> => pollUntil(read, ok, timeoutMs, what, 50)
 
 async function setField(testId: string, value: string): Promise<void> {
   await page.getByTestId(testId).fill(value)

@@ -122,3 +122,28 @@ export function connectApi(served: Served): WorkbenchClient {
   ;(globalThis as { WebSocket?: unknown }).WebSocket ??= NodeWebSocket
   return createWorkbenchClient(detectTransport({ location: new URL(served.url) } as unknown as Window))
 }
+
+/** Reads until `ok` holds, every `pollMs`, or throws after `timeoutMs` naming `what` and the last value read. */
+export async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string, pollMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs
+  let last: T = await read()
+  while (!ok(last)) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
+    await new Promise((r) => setTimeout(r, pollMs))
+    last = await read()
+  }
+  return last
+}
+
+/** A wait for the first of `events` (a list the test's API client appends to) that matches, or a throw after `timeoutMs` naming `what`. */
+export function eventWaiter<E>(events: readonly E[]): (match: (e: E) => boolean, timeoutMs: number, what: string) => Promise<E> {
+  return async (match, timeoutMs, what) => {
+    const end = Date.now() + timeoutMs
+    for (;;) {
+      const found = events.find(match)
+      if (found) return found
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+}

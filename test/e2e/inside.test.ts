@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchClient } from '../../src/shared/rpc-client'
 import type { WorkbenchEvent } from '../../src/shared/contract'
 import type { Experiment, RunRecord } from '../../src/shared/project'
-import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served, eventWaiter } from './harness'
 
 // The Inside view in Chromium against serve mode with the real engine (wasm backend): a tiny demo
 // sweep (bases A and B, AnB at n = 2) trained through the API, then every panel (filters, activation
@@ -52,15 +52,7 @@ const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ART
 const attr = async (testId: string, name: string): Promise<string | null> => page.getByTestId(testId).getAttribute(name)
 
 /** Waits for an engine event (already seen ones count). */
-async function waitForEvent(match: (e: WorkbenchEvent) => boolean, timeoutMs: number, what: string): Promise<WorkbenchEvent> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const found = events.find(match)
-    if (found) return found
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const waitForEvent = eventWaiter(events)
 
 /** Trains an experiment's runs through the API and returns them. */
 async function trainThroughApi(projectDir: string, name: string, experiment: Experiment): Promise<RunRecord[]> {

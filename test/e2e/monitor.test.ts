@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Experiment } from '../../src/shared/project'
-import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench } from './harness'
+import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, until } from './harness'
 
 // The monitor in Chromium against serve mode with the real engine (wasm backend, demo dataset,
 // width 1/16, one epoch, six runs): the queue shows the order runs train in and they train in it; a
@@ -51,16 +51,6 @@ const attr = (testId: string, name: string): Promise<string | null> => page.getB
 const rowStatus = (id: string): Promise<string | null> => attr(`queue-row-${id}`, 'data-status')
 
 /** Waits until `read` gives a value that `ok` accepts. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs
-  let last: T = await read()
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
-    await page.waitForTimeout(100)
-    last = await read()
-  }
-  return last
-}
 
 /** The queue's rows as shown: id, place and order number. */
 const QUEUE_SCRIPT = `[...document.querySelectorAll('[data-testid^="queue-row-"]')].map((el) => ({

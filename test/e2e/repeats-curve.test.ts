@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchEvent } from '../../src/shared/contract'
 import type { Experiment, RunRecord } from '../../src/shared/project'
 import type { WorkbenchClient } from '../../src/shared/rpc-client'
-import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served, eventWaiter } from './harness'
 
 // Repeats and the transfer curve in Chromium against serve mode with the real engine (wasm): a demo
 // sweep with 3 repeats (bases A and B, AnB and BnB at n = 1 and 2: 6 cells × 3 = 18 runs, 1 epoch
@@ -48,15 +48,7 @@ afterAll(async () => {
 
 const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true })
 
-async function waitForEvent(match: (e: WorkbenchEvent) => boolean, timeoutMs: number, what: string): Promise<WorkbenchEvent> {
-  const end = Date.now() + timeoutMs
-  for (;;) {
-    const found = events.find(match)
-    if (found) return found
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
+const waitForEvent = eventWaiter(events)
 
 /** Saves a download the click starts; returns its file name and bytes. */
 async function download(testId: string): Promise<{ name: string; bytes: Buffer }> {

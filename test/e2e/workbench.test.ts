@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ARTIFACTS, CHROMIUM, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, type E2eSession, haveChromium, openWorkbench, type Served, until } from './harness'
 
 // The workbench as a researcher uses it, in Debian's Chromium against serve mode with the real engine
 // (wasm backend, tiny models): create a project, drag classes into groups, set n on the network
@@ -39,16 +39,6 @@ async function attrNumber(testId: string, attr = 'data-points'): Promise<number>
 }
 
 /** Waits until `read` gives a value that `ok` accepts. */
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
-  const end = Date.now() + timeoutMs
-  let last: T = await read()
-  while (!ok(last)) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`)
-    await page.waitForTimeout(100)
-    last = await read()
-  }
-  return last
-}
 
 /** Browser-side: requestAnimationFrame deltas (ms) over three seconds. A string: it runs in the page, not in Node. */
 const FRAME_TIMES_SCRIPT = `new Promise((resolve) => {

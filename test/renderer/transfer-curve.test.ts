@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { RunRecord } from '../../src/shared/project'
 import { spreadOf } from '../../src/shared/repeats'
 import { toCsv } from '../../src/renderer/src/lib/csv'
-import { curveFigure, figureChartData, figureSvg, niceTicks } from '../../src/renderer/src/lib/curve-figure'
+import { curveFigure, figureChartData, figureSvg, isLegendLayer, niceTicks } from '../../src/renderer/src/lib/curve-figure'
 import { applyExperimentPreset, missingClasses, parseRepeats, SEED_STUDY_PRESETS } from '../../src/renderer/src/lib/experiment-presets'
 import { blankDraft, draftFromExperiment, experimentFromDraft } from '../../src/renderer/src/lib/draft'
 import { curveCsvColumns, curveCsvRows, curveFromRuns, yRange } from '../../src/renderer/src/lib/transfer-curve'
@@ -64,6 +64,10 @@ describe('transfer curve with repeats', () => {
     expect(byLabel.get('AnB ± std')!.data[0]!.y).toBeCloseTo(0.24, 12)
     expect(byLabel.get('AnB ± std (lower)')!.data[0]!.y).toBeCloseTo(0.22, 12)
     expect(byLabel.get('base B (baseline)')!.data).toEqual([{ x: 0, y: expect.closeTo(0.31, 12) }, { x: 10, y: expect.closeTo(0.31, 12) }])
+    // The legend and tooltips leave out the bands, both edges of each.
+    const legend = data.datasets.map((d) => d.label ?? '').filter(isLegendLayer)
+    expect(legend.some((label) => label.includes('± std'))).toBe(false)
+    expect(legend).toContain('AnB mean')
   })
 
   it('writes the curve as CSV: mean, std, count and each repeat', () => {

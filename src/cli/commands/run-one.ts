@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { TrainEvent } from '../../shared/train-request'
-import { describeRun } from '../../engine/train/train-in-folder'
+import { describeRun } from '../../engine/project/run-record'
 import { runIdForTask, runSlurmTask } from '../../engine/slurm/run-task'
 import { numberFlag, UsageError } from '../args'
 import { applyBackendFlag, BACKEND_FLAG_OPTIONS, BACKEND_FLAG_USAGE } from '../backend-flag'

@@ -10,10 +10,10 @@ import type { PlannedRunRequest, TrainEvent, TrainOutcome } from '../../shared/t
 import { METRICS_FILE, readRun, runDir, writeRun } from '../project/project-store'
 import { RunBusyError, runLockHolder } from '../project/run-lock'
 import { planSingleRun } from '../project/single-run'
-import { describeRun } from '../train/train-in-folder'
+import { describeRun } from '../project/run-record'
 import { parseDatasetId } from '../data/load-dataset'
 import { TrainerCrashedError, type TrainerHost } from '../process/trainer-host'
-import { JobRegistry } from './jobs'
+import type { JobRegistry } from './jobs'
 import { readMetrics } from '../project/metrics-log'
 import { toApiErrorData } from './to-api-error'
 import type { TrainerSupervisor } from './trainer-supervisor'
@@ -22,12 +22,12 @@ export interface RunManagerOptions {
   supervisor: TrainerSupervisor
   /** The open project's folder, or the scratch folder for runs started with no project open. */
   projectDir: () => string
+  /** Sends an event of a run that has no job yet (queued before its first start this session). */
   emit: (event: WorkbenchEvent) => void
   /** Called when the active run changes (engine:status). */
   onActiveChange?: () => void
-  progressIntervalMs?: number
-  /** The session's job registry (one of its own when omitted): each run is a job with the run's id. */
-  jobs?: JobRegistry
+  /** The server's job registry: each run is a job with the run's id (its events go out through it). */
+  jobs: JobRegistry
   now?: () => Date
 }
 
@@ -70,7 +70,11 @@ export class RunManager {
   private readonly queued: { projectDir: string; planned: StoredRun }[] = []
 
   constructor(private readonly options: RunManagerOptions) {
-    this.jobs = options.jobs ?? new JobRegistry(options.emit, options.progressIntervalMs)
+    this.jobs = options.jobs
+  }
+
+  private now(): Date {
+    return (this.options.now ?? (() => new Date()))()
   }
 
   get active(): string | null {
@@ -84,7 +88,7 @@ export class RunManager {
    */
   async start(input: StartRunInput): Promise<RunRef> {
     // Check values now so a typo is a request error, not a run that fails a second later.
-    const planned = planSingleRun({ ...input, config: resolveTrainConfig(input.config) }, (this.options.now ?? (() => new Date()))())
+    const planned = planSingleRun({ ...input, config: resolveTrainConfig(input.config) }, this.now())
     try {
       parseDatasetId(input.dataset)
     } catch (error) {
@@ -172,7 +176,11 @@ export class RunManager {
     this.emitQueue()
   }
 
-  /** Settles when no run trains and none is queued (a sweep's next run waits for this). */
+  /**
+   * Settles when no run trains and none is queued (a sweep's next run waits for this). Waiting for the
+   * active run is enough: a run is queued only while another trains, and a run's end starts the next
+   * queued one before its `ended` settles, so the queue is empty whenever nothing is active.
+   */
   private async whenIdle(): Promise<void> {
     for (let id = this.activeRunId; id; id = this.activeRunId) {
       const record = this.runs.get(id)
@@ -220,7 +228,7 @@ export class RunManager {
 
   /** A run's record as this session keeps it, before it has started ('queued') or as it starts. */
   private newRecord(projectDir: string, planned: StoredRun, status: 'running' | 'queued'): RunRecord {
-    const now = (this.options.now ?? (() => new Date()))()
+    const now = this.now()
     const runId = planned.id
     const summary: RunSummary = {
       runId,
@@ -399,7 +407,7 @@ export class RunManager {
     summary.outcome = end.outcome ?? null
     summary.error = end.error ?? null
     summary.phase = null
-    summary.finishedAt = (this.options.now ?? (() => new Date()))().toISOString()
+    summary.finishedAt = this.now().toISOString()
     if (end.outcome) {
       summary.backend = end.outcome.backend
       summary.device = end.outcome.device
@@ -419,6 +427,10 @@ export class RunManager {
   }
 
   private emitStatus(record: RunRecord): void {
-    this.jobs.report(record.summary.runId, { type: 'run:status', run: structuredClone(record.summary) })
+    const { runId } = record.summary
+    const event: WorkbenchEvent = { type: 'run:status', run: structuredClone(record.summary) }
+    // A run queued before it ever started this session has no job (report would drop its event).
+    if (this.jobs.get(runId)) this.jobs.report(runId, event)
+    else this.options.emit(event)
   }
 }

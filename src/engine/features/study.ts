@@ -65,10 +65,14 @@ export async function runFeatureStudy(options: FeatureStudyOptions): Promise<Fea
     const caches = await cacheBoth(options.projectDir, source, layers, pooling, options.dataset, images, progress, options.signal)
     const notes = [...source.notes, ...images.notes]
     const pool = (layer: string): FeatureCache => caches.pool.get(layer) as FeatureCache
-    const test = async (layer: string): Promise<TestMatrix> => {
+    const readTest = async (layer: string): Promise<TestMatrix> => {
       const cache = caches.test.get(layer) as FeatureCache
       return { x: await cache.readRows(Int32Array.from(cache.labels.keys())), labels: cache.labels }
     }
+    // The main layer's test matrix stays in memory for the whole study (few-shot, then temperatures);
+    // a probe or output layer that is the main layer reuses it instead of reading it again.
+    const mainTest = await readTest(options.layer)
+    const test = async (layer: string): Promise<TestMatrix> => (layer === options.layer ? mainTest : readTest(layer))
     const classNames = images.classNames
     const base = { classNames, draws, seed, head, signal: options.signal }
     let headsDone = 0
@@ -76,7 +80,6 @@ export async function runFeatureStudy(options: FeatureStudyOptions): Promise<Fea
     const headsTotal = shots.length * draws + (probeLayers.length + temperatures.length) * perFixedK
     const onHead = (phase: FeatureProgress['phase']) => () => progress({ phase, message: `${phase}: head ${++headsDone} of ${headsTotal}`, done: headsDone, total: headsTotal })
 
-    const mainTest = await test(options.layer)
     const fewShot = await runFewShot({ ...base, pool: pool(options.layer), test: mainTest, shots, onHead: onHead('few-shot') })
 
     const probes: ProbeResult[] = []
@@ -208,7 +211,7 @@ async function timeBoth(source: FrozenSource, cache: FeatureCache, images: Study
   return timeEpochs(extractor, cached, head, numClasses)
 }
 
-/** The largest test feature matrix a study reads into memory at once (one layer at a time). */
+/** The largest test feature matrix of one layer a study reads into memory (the main layer's, plus one other layer's at a time). */
 export const MAX_TEST_MATRIX_BYTES = 2 * 1024 ** 3
 
 /**
@@ -222,7 +225,7 @@ export function checkTestMatrixSize(testImages: number, layers: { layer: string;
     const bytes = testImages * dims * 4
     if (bytes > MAX_TEST_MATRIX_BYTES) {
       const gb = (bytes / 1024 ** 3).toFixed(1)
-      throw new Error(`${layer}: ${testImages} test images × ${dims} feature dims would be ${gb} GB in memory (limit 2 GB); pass --test-per-class N (a smaller test set) or --pooling avg`)
+      throw new Error(`${layer}: ${testImages} test images × ${dims} feature dims would be ${gb} GB in memory (limit ${MAX_TEST_MATRIX_BYTES / 1024 ** 3} GB); pass --test-per-class N (a smaller test set) or --pooling avg`)
     }
   }
 }

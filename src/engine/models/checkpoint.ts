@@ -33,10 +33,10 @@ export class CheckpointError extends Error {
   }
 }
 
-/** Reads a checkpoint file as text, turning "missing" into an error naming it. */
-async function readText(file: string): Promise<string> {
+/** Reads a checkpoint file (as bytes), turning "missing" or any read error into an error naming it. */
+async function readBytes(file: string): Promise<Buffer> {
   try {
-    return await readFile(file, 'utf8')
+    return await readFile(file)
   } catch (error) {
     throw new CheckpointError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (error as Error).message)
   }
@@ -44,19 +44,11 @@ async function readText(file: string): Promise<string> {
 
 /** Reads and parses a checkpoint's JSON file; a truncated or garbled one is an error naming it. */
 async function readJson(file: string): Promise<unknown> {
-  const text = await readText(file)
+  const text = (await readBytes(file)).toString('utf8')
   try {
     return JSON.parse(text) as unknown
   } catch (error) {
     throw new CheckpointError(file, `not valid JSON (${text.length} bytes; ${(error as Error).message}): truncated or damaged`)
-  }
-}
-
-async function readBytes(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file)
-  } catch (error) {
-    throw new CheckpointError(file, (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (error as Error).message)
   }
 }
 

@@ -57,3 +57,9 @@ export function unreadableRun(id: string, reason: string, modified: Date): RunRe
     error: reason
   }
 }
+
+/** One line for the UI and the progress bar: "AnB n=3 A→B" or "base B" (or the label of an unreadable run). */
+export function describeRun(run: Pick<RunRecord, 'kind' | 'variant' | 'n' | 'from' | 'to'> & Partial<Pick<RunRecord, 'status' | 'name'>>): string {
+  if (run.status === 'unreadable') return run.name ?? 'run.json unreadable'
+  return run.kind === 'base' ? `base ${run.to}` : `${run.variant} n=${run.n} ${run.from}→${run.to}`
+}

@@ -4,7 +4,7 @@ import type { TrainEvent } from '../../shared/train-request'
 import { readRun, writeRun } from '../project/project-store'
 import { describeLockOwner } from '../project/project-lock'
 import { withRunLock } from '../project/run-lock'
-import { runPlannedHoldingLock } from '../train/run-planned'
+import { trainPlannedRecord } from '../train/run-planned'
 import { runAnnotation } from './task-identity'
 
 /**
@@ -51,8 +51,7 @@ export async function runSlurmTask(
   return withRunLock(projectDir, runId, async () => {
     const before = await readRun(projectDir, runId)
     if (before.status === 'done') return { record: before, exitCode: 0 }
-    await runPlannedHoldingLock(projectDir, runId, emit, signal, { annotate: { ...runAnnotation(before, env) } })
-    let record = await readRun(projectDir, runId)
+    let record = await trainPlannedRecord(projectDir, before, emit, signal, { annotate: { ...runAnnotation(before, env) } })
     if (record.status !== 'done' && signal.aborted) {
       record = { ...record, status: 'interrupted', error: `stopped by ${String(signal.reason ?? 'a signal')} after epoch ${record.epochs}; resume continues from there` }
       await writeRun(projectDir, record)

@@ -1,4 +1,5 @@
 import { join } from 'node:path'
+import type { RunRecord } from '../../shared/project'
 import type { TrainEvent, TrainOutcome } from '../../shared/train-request'
 import { readRun, runDir } from '../project/project-store'
 import { outcomeOf } from '../project/run-record'
@@ -37,16 +38,29 @@ export async function runPlannedHoldingLock(
   options: RunPlannedOptions = {}
 ): Promise<TrainOutcome> {
   // Read under the lock: a process that held it before may just have finished the run.
-  let record = await readRun(projectDir, runId)
-  if (record.status !== 'done') {
-    let sourceDir: string | undefined
-    if (record.kind === 'transfer') {
-      if (!record.sourceRunId) throw new Error(`run ${runId}: a transfer run without a source run`)
-      const source = await readRun(projectDir, record.sourceRunId)
-      if (source.status !== 'done') throw new Error(`run ${runId}: its source run ${source.id} is ${source.status}, not done`)
-      sourceDir = runDir(projectDir, source.id)
-    }
-    record = await trainInFolder(runDir(projectDir, runId), record, emit, { sourceDir, signal, resume: true, annotate: options.annotate })
-  }
+  const record = await trainPlannedRecord(projectDir, await readRun(projectDir, runId), emit, signal, options)
   return outcomeOf(record, join(runDir(projectDir, runId), 'best'))
+}
+
+/**
+ * Trains (or resumes) a run whose run.json the caller has just read under the run's lock, and returns
+ * the record as it ended (as written to run.json); a run already done is returned as it is.
+ */
+export async function trainPlannedRecord(
+  projectDir: string,
+  record: RunRecord,
+  emit: (event: TrainEvent) => void,
+  signal?: AbortSignal,
+  options: RunPlannedOptions = {}
+): Promise<RunRecord> {
+  if (record.status === 'done') return record
+  const runId = record.id
+  let sourceDir: string | undefined
+  if (record.kind === 'transfer') {
+    if (!record.sourceRunId) throw new Error(`run ${runId}: a transfer run without a source run`)
+    const source = await readRun(projectDir, record.sourceRunId)
+    if (source.status !== 'done') throw new Error(`run ${runId}: its source run ${source.id} is ${source.status}, not done`)
+    sourceDir = runDir(projectDir, source.id)
+  }
+  return trainInFolder(runDir(projectDir, runId), record, emit, { sourceDir, signal, resume: true, annotate: options.annotate })
 }

@@ -10,6 +10,7 @@ import { prepareTrainingData } from '../data/prepare-training-data'
 import { writeJsonAtomic } from '../project/atomic-files'
 import { appendMetrics, truncateMetrics } from '../project/metrics-log'
 import { METRICS_FILE, RUN_FILE } from '../project/project-store'
+import { describeRun } from '../project/run-record'
 import { checkpointProblem, copyCheckpoint, copyWeights, loadCheckpoint, loadOptimizerInto, MODEL_FILE, readCheckpointMeta, saveCheckpoint, weightsMismatch, type CheckpointMeta } from '../models/checkpoint'
 import { buildInitialModel } from '../models/initial-model'
 import { trainWorkerCount } from '../backend/worker-count'
@@ -180,13 +181,18 @@ async function restoreProgress(dir: string, model: tf.LayersModel, config: RunRe
   // last/ first; then the others, newest epoch first (a tie goes to the one with optimizer state).
   const order: ResumeSource[] = [sources[0] as ResumeSource]
   const others: { source: ResumeSource; epoch: number }[] = []
+  // Kept so best/'s metadata is read once (the best-epoch check below needs it again).
+  const metas = new Map<string, CheckpointMeta>()
   for (const source of sources.slice(1)) {
     if (!existsSync(source.dir)) continue
     const meta = await readCheckpointMeta(source.dir).catch((error: Error) => {
       problems.push(error.message)
       return undefined
     })
-    if (meta) others.push({ source, epoch: meta.epoch })
+    if (meta) {
+      metas.set(source.dir, meta)
+      others.push({ source, epoch: meta.epoch })
+    }
   }
   others.sort((a, b) => b.epoch - a.epoch || Number(b.source.withOptimizer) - Number(a.source.withOptimizer))
   order.push(...others.map((o) => o.source))
@@ -237,7 +243,8 @@ async function restoreProgress(dir: string, model: tf.LayersModel, config: RunRe
   for (const line of epochLines) if (line.type === 'epoch' && line.valAcc !== null && (!best || line.valAcc > (best.valAcc ?? -1))) best = line
   const notes: string[] = []
   if (source.dir !== bestDir && best) {
-    const bestMeta = await readCheckpointMeta(bestDir).catch(() => null)
+    // best/ is untouched since it was read above (it is not the source here).
+    const bestMeta = metas.get(bestDir)
     const bestProblem = existsSync(bestDir) ? await checkpointProblem(bestDir) : undefined
     if (best.epoch === epoch && (bestMeta?.epoch !== epoch || bestProblem)) {
       // Died between writing last/ and best/: the best epoch is the last one, so its weights are here.
@@ -308,10 +315,4 @@ function checkpointMeta(config: RunRecord['config'], data: TrainData, metrics: E
     valAcc: metrics.valAcc,
     epochMetrics: metrics
   }
-}
-
-/** One line for the UI and the progress bar: "AnB n=3 A→B" or "base B" (or the label of an unreadable run). */
-export function describeRun(run: Pick<RunRecord, 'kind' | 'variant' | 'n' | 'from' | 'to'> & Partial<Pick<RunRecord, 'status' | 'name'>>): string {
-  if (run.status === 'unreadable') return run.name ?? 'run.json unreadable'
-  return run.kind === 'base' ? `base ${run.to}` : `${run.variant} n=${run.n} ${run.from}→${run.to}`
 }

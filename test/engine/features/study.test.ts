@@ -103,9 +103,11 @@ describe('feature study (demo data, tiny VGG11-BN trained on group A, studied on
 
   it('evaluates on every test image of the classes by default', async () => {
     const { testPerClass: _, ...rest } = common()
-    const result = await runFeatureStudy({ ...rest, layer: 'fc1', shots: [2], draws: 1, timeFullPass: false })
+    // A probe of the main layer itself reuses its test matrix: at probe k = 2 and one draw it is the k = 2 head again.
+    const result = await runFeatureStudy({ ...rest, layer: 'fc1', probeLayers: ['fc1'], shots: [2], draws: 1, timeFullPass: false })
     // The demo dataset has 100 test images per class; 5 classes.
-    expect([result.testPerClass, result.testImages, result.shots[0].testImages]).toEqual([null, 500, 500])
+    expect([result.testPerClass, result.testImages, result.shots[0].testImages, result.probes[0].testImages]).toEqual([null, 500, 500, 500])
+    expect(result.probes[0].acc).toBe(result.shots[0].meanAcc)
     await expect(runFeatureStudy({ ...common(), testPerClass: 0, layer: 'fc1', shots: [2] })).rejects.toThrow(/testPerClass: 0 is not a positive integer/)
   })
 

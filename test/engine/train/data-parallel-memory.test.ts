@@ -40,6 +40,13 @@ function makeBatch(count: number, seed: number): StepBatch {
   }
 }
 
+/** 4-byte values in every typed array a message holds, nested ones too (the old init carried `weights: [{ data }]`). */
+function floatsIn(value: unknown): number {
+  if (ArrayBuffer.isView(value)) return value.byteLength / 4
+  if (value === null || typeof value !== 'object') return 0
+  return Object.values(value).reduce((n: number, v) => n + floatsIn(v), 0)
+}
+
 describe('the collective’s shared memory', () => {
   it('holds a small exchange area however large the model (width 1: 16 MB, not a gradient copy per worker)', () => {
     const width1 = 28_144_010
@@ -102,7 +109,7 @@ describe('data-parallel training through shared memory', () => {
       const sent: { type: string; floats: number }[] = []
       const post = Worker.prototype.postMessage
       vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, message: { type: string } & Record<string, unknown>, transfer?: Parameters<Worker['postMessage']>[1]) {
-        const floats = Object.values(message).reduce((n: number, v) => n + (ArrayBuffer.isView(v) ? v.byteLength / 4 : 0), 0)
+        const floats = floatsIn(message)
         sent.push({ type: message.type, floats })
         return post.call(this, message, transfer)
       })

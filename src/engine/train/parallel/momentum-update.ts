@@ -48,7 +48,6 @@ export function momentumUpdate(regions: readonly Float32Array[], offset: number,
 
 /** Values per chunk of the wasm update: its three operand buffers stay in the core's L2 cache. */
 export const MOMENTUM_CHUNK = 32 * 1024
-const CHUNK = MOMENTUM_CHUNK
 
 /**
  * `momentumUpdate` in wasm SIMD (kernels.wat), for a variable whose weights are at `weights` and
@@ -72,7 +71,7 @@ export function momentumUpdateWasm(
   s: MomentumSettings,
   first?: number
 ): void {
-  const bytes = 4 * Math.min(CHUNK, n)
+  const bytes = 4 * Math.min(MOMENTUM_CHUNK, n)
   const scratch = simd.scratch(3 * bytes)
   const last = scratch + bytes
   const v = last + bytes
@@ -81,8 +80,8 @@ export function momentumUpdateWasm(
   const heap = simd.heapF32()
   // The summands added to the first (the first from wasm memory, or copied into the scratch).
   const rest = first === undefined ? regions.slice(1) : regions
-  for (let j = 0; j < n; j += CHUNK) {
-    const len = Math.min(CHUNK, n - j)
+  for (let j = 0; j < n; j += MOMENTUM_CHUNK) {
+    const len = Math.min(MOMENTUM_CHUNK, n - j)
     const from = offset + j
     let sum = scratch
     if (first === undefined) heap.set((regions[0] as Float32Array).subarray(from, from + len), scratch / 4)

@@ -65,9 +65,9 @@ export function withAlpha(hex: string, alpha: number): string {
   return `rgba(${(v >> 16) & 255}, ${(v >> 8) & 255}, ${v & 255}, ${alpha})`
 }
 
-/** Labels of layers the legend leaves out (bands explain themselves next to their line). */
+/** Whether a layer or dataset label goes in the legend: bands (and a band's lower edge) explain themselves next to their line. */
 export function isLegendLayer(label: string): boolean {
-  return !label.endsWith('± std')
+  return !label.endsWith('± std') && !label.endsWith('± std (lower)')
 }
 
 /** Chart.js datasets: a band is two lines, the upper filled down to the lower ('-1'). */

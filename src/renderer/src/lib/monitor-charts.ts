@@ -6,6 +6,7 @@
 import type { ChartData, ChartDataset, ChartOptions } from 'chart.js'
 import type { EpochMetrics } from '../../../shared/metrics'
 import { SERIES_COLORS } from './chart-setup'
+import { line } from './chart-data'
 import type { BatchPoint, RunSeries } from './series'
 
 export type XAxisMode = 'step' | 'epoch' | 'time'
@@ -86,10 +87,6 @@ export function epochX(epoch: EpochMetrics, mode: XAxisMode, run: Pick<ChartRun,
   const b = run.series.batches.find((p) => p.x > 0)
   const perEpoch = b ? Math.round(b.step / b.x) : 0
   return perEpoch > 0 ? epoch.epoch * perEpoch : epoch.epoch
-}
-
-function line(label: string, color: string, data: Point[], extra: Partial<LineDataset> = {}): LineDataset {
-  return { label, data, borderColor: color, backgroundColor: color, borderWidth: 2, pointRadius: data.length > 40 ? 0 : 2.5, tension: 0, ...extra }
 }
 
 /** Points with y smoothed (non-finite y dropped first; a log axis also drops y ≤ 0, which it cannot show). */

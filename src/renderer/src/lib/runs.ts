@@ -1,7 +1,6 @@
 /** How runs are named, ordered and described in lists, tables and legends. */
 import type { RunRecord, RunStatus as StoredRunStatus } from '../../../shared/project'
 import type { RunStatus as LiveRunStatus } from '../../../shared/contract'
-import { compareRunOrder } from '../../../shared/run-order'
 
 export type AnyRunStatus = StoredRunStatus | LiveRunStatus
 
@@ -40,6 +39,3 @@ export function statusText(status: AnyRunStatus): string {
   }
   return words[status] ?? status
 }
-
-/** Bases first, then transfers by target, source, variant, n and seed: the order a sweep trains them in (one place decides it). */
-export const compareRuns: (a: RunRecord, b: RunRecord) => number = compareRunOrder

@@ -47,10 +47,15 @@ const SOURCE_LABELS: Record<SpeedEstimate['source'], string> = {
   guess: 'guess'
 }
 
+/** FLOPs per image relative to VGG11 at 32×32, before the width. */
+const shapeCost = (config: TrainConfig): number => (ARCH_COST[config.arch.replace(/_bn$/, '')] ?? 1) * (config.inputSize / 32) ** 2
+
+/** How many times faster than width 1 a run of this width trains, per the width fit. */
+const widthSpeedup = (config: TrainConfig): number => Math.pow(1 / Math.max(config.width, 1 / 64), WIDTH_EXPONENT)
+
 /** Relative training cost of a config per image (the model's FLOPs relative to VGG11 at width 1, 32×32, per the width fit). */
 function relativeCost(config: TrainConfig): number {
-  const cost = (ARCH_COST[config.arch.replace(/_bn$/, '')] ?? 1) * (config.inputSize / 32) ** 2
-  return cost / Math.pow(1 / Math.max(config.width, 1 / 64), WIDTH_EXPONENT)
+  return shapeCost(config) / widthSpeedup(config)
 }
 
 const sameShape = (a: TrainConfig, b: TrainConfig): boolean => a.arch === b.arch && a.width === b.width && a.inputSize === b.inputSize && a.batchSize === b.batchSize
@@ -79,8 +84,8 @@ export function estimateSpeed(config: TrainConfig, backend: EngineBackend | null
     const widths = [...new Set(withSpeed.map((r) => r.config.width))].sort((a, b) => b - a).join(', ')
     return { imagesPerSecond: median(scaled), source: 'scaled', label: SOURCE_LABELS.scaled, detail: `${runsWord(withSpeed.length)} of this project at width ${widths}, scaled to width ${config.width} by model cost` }
   }
-  const cost = (ARCH_COST[config.arch.replace(/_bn$/, '')] ?? 1) * (config.inputSize / 32) ** 2
-  const widthFactor = Math.pow(1 / Math.max(config.width, 1 / 64), WIDTH_EXPONENT)
+  const cost = shapeCost(config)
+  const widthFactor = widthSpeedup(config)
   if (backend?.device === 'gpu') {
     return { imagesPerSecond: (GPU_IMAGES_PER_SECOND_AT_WIDTH_1 * Math.min(widthFactor, 4)) / cost, source: 'guess', label: SOURCE_LABELS.guess, detail: 'a rough GPU figure until the first run measures it' }
   }

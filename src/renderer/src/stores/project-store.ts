@@ -5,7 +5,7 @@ import type { Experiment, RunRecord } from '../../../shared/project'
 import { useWorkbench } from '../api'
 import { useWorkbenchEvent } from '../composables/use-workbench-event'
 import { demoExperiment } from '../lib/demo-project'
-import { compareRuns } from '../lib/runs'
+import { compareRunOrder } from '../../../shared/run-order'
 import { useUiStore } from './ui-store'
 
 /**
@@ -62,7 +62,7 @@ export const useProjectStore = defineStore('project', () => {
     }
   })
 
-  const runs = computed<RunRecord[]>(() => [...(project.value?.runs ?? [])].sort(compareRuns))
+  const runs = computed<RunRecord[]>(() => [...(project.value?.runs ?? [])].sort(compareRunOrder))
   const runsById = computed(() => new Map(runs.value.map((r) => [r.id, r])))
   const experiments = computed<Experiment[]>(() => project.value?.manifest.experiments ?? [])
   const name = computed(() => project.value?.manifest.name ?? '')
