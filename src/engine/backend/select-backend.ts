@@ -5,6 +5,7 @@ import { classifyImportError, explainCpuOnlyTensorflow } from './gpu-diagnosis'
 import { ENV } from '../env'
 import { startWebGpu } from './webgpu'
 import { trainWorkerCount } from './worker-count'
+import { installEarlyTapeRelease } from './early-tape-release'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
 import { registerWasmIdentity } from './wasm-identity'
 import { registerWasmMatMul } from './wasm-matmul'
@@ -165,6 +166,7 @@ function parseForcedBackend(value: string | undefined): BackendName | undefined 
 async function activate(name: BackendName): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialize`)
   await tf.ready()
+  installEarlyTapeRelease()
 }
 
 async function tryTensorflow(): Promise<{ info: BackendInfo } | { problem: GpuProblem }> {

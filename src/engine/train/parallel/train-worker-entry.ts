@@ -115,6 +115,16 @@ function piece(t: tf.TensorInfo | Float32Array, at: number, n: number): Float32A
   return heapF32(tf.backend() as BackendWasm, t).subarray(at, at + n)
 }
 
+/** Which gradients hold their buffer alone (no other tensor shares it), so it can take new weights. */
+function ownedBuffers(backend: BackendWasm, gradients: tf.Tensor[]): boolean[] {
+  const seen = new Set<unknown>()
+  return gradients.map((g) => {
+    const alone = g.dtype === 'float32' && backend.refCount(g.dataId) === 1 && !seen.has(g.dataId)
+    seen.add(g.dataId)
+    return alone
+  })
+}
+
 /**
  * The SGD step after the backward pass, in rounds of two barriers (collective.ts): leave this
  * worker's gradients of a round of the other slices in the exchange area; update that round of its
@@ -129,8 +139,14 @@ function update(r: Replica, grads: tf.NamedTensorMap, lr: number): void {
   const backend = onWasm() ? (tf.backend() as BackendWasm) : undefined
   const simd = backend ? simdKernelsFor(backend) : undefined
   const gradients = r.variables.map((v) => grads[v.name] as tf.Tensor)
-  // Every new buffer first: no allocation may happen while views of wasm memory are in use below.
-  const next: (tf.TensorInfo | Float32Array)[] = r.variables.map((v) => (backend ? backend.makeOutput(v.shape, 'float32') : new Float32Array(v.size)))
+  // The new weights go where the gradients are: each round's gradients are read (copied out for the
+  // others, summed into the own slice's update) before that round writes new weights over them, and a
+  // gradient's buffer was never a convolution's cached filter. So the update needs no second copy of
+  // the model (107 MB at width 1) and wasm memory stays as it was. A gradient whose buffer other
+  // tensors share gets a new one. Every new buffer first: no allocation may happen while views of
+  // wasm memory are in use below.
+  const owned = backend ? ownedBuffers(backend, gradients) : []
+  const next: (tf.TensorInfo | Float32Array)[] = r.variables.map((v, i) => (backend ? (owned[i] ? (gradients[i] as tf.Tensor) : backend.makeOutput(v.shape, 'float32')) : new Float32Array(v.size)))
   if (simd) simd.scratch(3 * 4 * MOMENTUM_CHUNK)
   // On the cpu backend: the weights' and gradients' arrays (dataSync returns them, not copies).
   const cpuWeights = backend ? [] : r.variables.map((v) => v.dataSync() as Float32Array)
@@ -173,6 +189,8 @@ function update(r: Replica, grads: tf.NamedTensorMap, lr: number): void {
   }
   r.variables.forEach((v, i) => {
     const values = next[i] as tf.TensorInfo | Float32Array
+    // A reused gradient is already a tensor (the step's tidy disposes it; the variable keeps its buffer).
+    if (owned[i]) return v.assign(values as tf.Tensor)
     const tensor = values instanceof Float32Array ? tf.tensor(values, v.shape, 'float32') : tf.engine().makeTensorFromTensorInfo(values)
     v.assign(tensor)
     tensor.dispose()
