@@ -7,8 +7,10 @@
  * Without --backend: on the backend the engine picks, in this process. With --json prints exactly
  * `{ backend, device, threads, batchSize, kernels?, results: [{ arch, width, trainImagesPerSecond, inferImagesPerSecond }], peakRssGB, memoryChecked }`:
  * `kernels` on wasm says which of the workbench's kernels ran ("simd+fma", "simd" or "off"; see
- * simd-kernels.ts). If PyTorch is importable, times the same step with bench/pytorch_vgg11.py and prints
- * the ratio. First of all it runs two full-width training steps at batch 128 and a sync (issue 4: under
+ * simd-kernels.ts). If PyTorch is importable, times the same step with bench/pytorch_vgg11.py right
+ * after (its default threads, then one per core) and prints the ratios; with --json they are added as
+ * `pytorch` (as in `--backend all --json`) and `ratios: [{ width, torchThreads, train, infer }]`
+ * (ours / PyTorch's images per second; `--no-pytorch` leaves both out). First of all it runs two full-width training steps at batch 128 and a sync (issue 4: under
  * 4 GB resident; issue 20: within 2.0 GB), and reports the process's peak resident memory, worker
  * threads included: the line gives the peak after those steps and over the whole run, `peakRssGB` the
  * whole run's (the line goes to stderr with --json); --no-memory-check skips those steps
@@ -34,7 +36,7 @@ import { createStepper } from '../src/engine/train/trainer'
 import type { StepBatch } from '../src/engine/train/train-step'
 import { runPyTorch } from './pytorch-reference'
 import { benchInChildren } from './run-backends'
-import { formatSideBySide, parseBackendChoice, SOFTWARE_NOTE, type BackendBench, type BackendChoice, type SideBySideReport, type WidthFigures } from './side-by-side'
+import { formatSideBySide, parseBackendChoice, SOFTWARE_NOTE, type BackendBench, type BackendChoice, type PyTorchRun, type SideBySideReport, type WidthFigures } from './side-by-side'
 import { ENV } from '../src/engine/env'
 
 const { values } = parseArgs({
@@ -159,7 +161,10 @@ async function runDefault(): Promise<void> {
   const memory = memoryReport(steps)
   const report = { backend: info.backend, device: info.device, threads, batchSize, ...(kernels ? { kernels } : {}), results, peakRssGB: memory.gigabytes, memoryChecked: memory.checked }
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+    // The PyTorch reference right after ours (the issue's "back to back"), with the ratios.
+    const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds }) : undefined
+    const withTorch = pytorch ? { ...report, pytorch, ratios: pytorch.available ? pytorch.runs.flatMap((run) => ratiosTo(results, run)) : [] } : report
+    process.stdout.write(`${JSON.stringify(withTorch, null, 2)}\n`)
   } else {
     console.log(`VGG11-BN, batch ${batchSize}, ${SIZE}×${SIZE}×3 — ${info.label}, training over ${threads} worker thread${threads === 1 ? '' : 's'}${kernels ? `, wasm kernels ${kernels}` : ''}`)
     if (info.adapter?.software) console.log(`(${info.adapter.description}: ${SOFTWARE_NOTE})`)
@@ -328,26 +333,34 @@ function round(n: number): number {
   return Math.round(n * 10) / 10
 }
 
+type Figures = { width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }
+
+/** Ours / PyTorch's images per second, per width, for one PyTorch run (its thread count). */
+function ratiosTo(ours: Figures[], torch: PyTorchRun): { width: number; torchThreads: number; train: number | null; infer: number | null }[] {
+  const ratio = (a: number | undefined, b: number): number | null => (a === undefined ? null : Number((a / b).toFixed(2)))
+  return torch.results.map((t) => {
+    const mine = ours.find((r) => r.width === t.width)
+    return { width: t.width, torchThreads: torch.threads, train: ratio(mine?.trainImagesPerSecond, t.trainImagesPerSecond), infer: ratio(mine?.inferImagesPerSecond, t.inferImagesPerSecond) }
+  })
+}
+
 /** Times the same step in PyTorch when it is importable, and prints workbench / PyTorch. */
-function comparePyTorch(ours: { width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[]): void {
+function comparePyTorch(ours: Figures[]): void {
   const reference = runPyTorch({
     widths,
     batchSize,
     minSeconds,
     onRun: (torch, isDefault) => {
       console.log(isDefault ? `PyTorch reference, its default ${torch.threads} thread(s):` : `PyTorch with torch.set_num_threads(${torch.threads}):`)
+      const ratios = ratiosTo(ours, torch)
       console.table(
-        torch.results.map((t) => {
-          const mine = ours.find((r) => r.width === t.width)
-          const ratio = (a: number | undefined, b: number): number | null => (a === undefined ? null : Number((a / b).toFixed(2)))
-          return {
-            width: t.width,
-            'torch train img/s': t.trainImagesPerSecond,
-            'torch infer img/s': t.inferImagesPerSecond,
-            'train ratio (ours/torch)': ratio(mine?.trainImagesPerSecond, t.trainImagesPerSecond),
-            'infer ratio (ours/torch)': ratio(mine?.inferImagesPerSecond, t.inferImagesPerSecond)
-          }
-        })
+        torch.results.map((t, i) => ({
+          width: t.width,
+          'torch train img/s': t.trainImagesPerSecond,
+          'torch infer img/s': t.inferImagesPerSecond,
+          'train ratio (ours/torch)': ratios[i]?.train ?? null,
+          'infer ratio (ours/torch)': ratios[i]?.infer ?? null
+        }))
       )
     }
   })

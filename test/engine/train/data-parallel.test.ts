@@ -54,13 +54,14 @@ function maxRelativeDifference(a: tf.Tensor, b: tf.Tensor): number {
   })
 }
 
-async function trainBoth(frozenLayers: number, batches: StepBatch[]): Promise<{ losses: [number[], number[]]; weights: number; optimizer: number; correct: [number, number] }> {
+async function trainBoth(frozenLayers: number, batches: StepBatch[]): Promise<{ losses: [number[], number[]]; weights: number; optimizer: number; correct: [number, number]; workerKernels: readonly string[] | undefined }> {
   const [single, parallel] = twins(frozenLayers)
   const optimizers = [tf.train.momentum(0.05, 0.9), tf.train.momentum(0.05, 0.9)] as const
   const shape = { size: SIZE, numClasses: CLASSES }
   const one = await createStepper({ model: single, optimizer: optimizers[0], shape, weightDecay: 5e-4, workers: 1 })
   const two = await createStepper({ model: parallel, optimizer: optimizers[1], shape, weightDecay: 5e-4, workers: 2 })
   expect(two.workers).toBe(2)
+  const workerKernels = two.workerKernels
   const losses: [number[], number[]] = [[], []]
   const correct: [number, number] = [0, 0]
   try {
@@ -83,7 +84,7 @@ async function trainBoth(frozenLayers: number, batches: StepBatch[]): Promise<{ 
   const optimizer = Math.max(...sa.slice(1).map((w, i) => maxRelativeDifference(w.tensor, pa[i + 1]!.tensor)))
   expect(sa[0]!.tensor.dataSync()[0]).toBe(pa[0]!.tensor.dataSync()[0])
   tf.dispose([single, parallel, ...optimizers, sa[0]!.tensor, pa[0]!.tensor] as unknown as tf.Tensor[])
-  return { losses, weights, optimizer, correct }
+  return { losses, weights, optimizer, correct, workerKernels }
 }
 
 describe('data-parallel training over 2 worker threads', () => {
@@ -94,6 +95,8 @@ describe('data-parallel training over 2 worker threads', () => {
     // code before the first-layer change failed this bound too. Last, it checks the stand-in shard only.
     const batches = [makeBatch(16, 1), makeBatch(13, 2), makeBatch(16, 4), makeBatch(1, 3)]
     const result = await trainBoth(0, batches)
+    // Node 20 runs relaxed SIMD by the flag simd-kernels.ts sets in each thread: the FMA build everywhere.
+    expect(result.workerKernels).toEqual(['simd+fma', 'simd+fma'])
     for (let i = 0; i < batches.length; i++) expect(result.losses[1][i]).toBeCloseTo(result.losses[0][i]!, 4)
     expect(result.correct[1]).toBe(result.correct[0])
     expect(result.weights).toBeLessThan(1e-4)
@@ -111,6 +114,8 @@ describe('data-parallel training over 2 worker threads', () => {
       expect(wasmKernelSet()).toBe('simd')
       const batches = [makeBatch(16, 1), makeBatch(13, 2)]
       const result = await trainBoth(0, batches)
+      // The workers, too, ran the plain SIMD build (each reports its own set).
+      expect(result.workerKernels).toEqual(['simd', 'simd'])
       for (let i = 0; i < batches.length; i++) expect(result.losses[1][i]).toBeCloseTo(result.losses[0][i]!, 4)
       expect(result.correct[1]).toBe(result.correct[0])
       expect(result.weights).toBeLessThan(1e-4)

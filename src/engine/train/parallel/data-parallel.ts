@@ -11,6 +11,7 @@ import { ShardBalance } from './shard-balance'
 import { TRAIN_WORKER_ENTRY_ENV, type FromWorker, type ToWorker, type WeightData, type WorkerSetup } from './worker-protocol'
 import { ENV } from '../../env'
 import { BACKEND, heapF32 } from '../../backend/wasm-kernel-utils'
+import type { WasmKernelSet } from '../../../shared/backend'
 
 /** Trains batches; the local stepper runs in this thread, the data-parallel one over worker threads. */
 /** What a step reports: the mean loss and the correct predictions over `images` images (this batch's, or
@@ -23,6 +24,8 @@ export interface StepResult {
 
 export interface Stepper {
   readonly workers: number
+  /** On wasm, the set of the workbench's kernels each data-parallel worker runs (rank order); else absent. */
+  readonly workerKernels?: readonly WasmKernelSet[]
   /** One SGD step. `read` false lets the single-thread stepper keep its loss in the backend (then `images` is 0). */
   step(batch: StepBatch, lr: number, read?: boolean): Promise<StepResult>
   /** Copies the trained weights and optimizer state into this thread's model and optimizer. */
@@ -122,6 +125,7 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
   const area = new Collective(buffer, layout, 0).area
   const weightOffsets = flatOffsets(model.weights.map((w) => w.read().size))
 
+  const workerKernels: WasmKernelSet[] = []
   let failure: Error | undefined
   let disposed = false
   const exited = new Set<number>()
@@ -196,7 +200,10 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
       numClasses: options.shape.numClasses,
       weightDecay: options.weightDecay
     })
-    await Promise.all(threads.map((_, rank) => ask(rank, init())))
+    const ready = await Promise.all(threads.map((_, rank) => ask(rank, init())))
+    ready.forEach((reply) => {
+      if (reply.type === 'ready' && reply.kernels) workerKernels.push(reply.kernels)
+    })
     // The weights, an exchange area's worth at a time: each round in place before every worker loads it.
     const total = weightOffsets[weightOffsets.length - 1] as number
     for (let from = 0; from < total; from += area.length) {
@@ -215,6 +222,7 @@ export async function createDataParallelStepper(options: DataParallelOptions): P
 
   return {
     workers,
+    ...(workerKernels.length > 0 ? { workerKernels } : {}),
     async step(batch, lr) {
       const shards = balance.bounds(batch.count)
       const replies = await Promise.all(

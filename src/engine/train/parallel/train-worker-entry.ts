@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { parentPort, workerData } from 'node:worker_threads'
 import { selectBackend } from '../../backend/select-backend'
-import { SimdKernels, simdKernelsFor } from '../../backend/simd/simd-kernels'
+import { SimdKernels, simdKernelsFor, wasmKernelSet } from '../../backend/simd/simd-kernels'
 import { BACKEND, heapF32 } from '../../backend/wasm-kernel-utils'
 import type { ChannelSumReducer } from '../../models/synced-batch-norm'
 import { lossAndGradients } from '../train-step'
@@ -234,7 +234,7 @@ port.on('message', (message: ToWorker) => {
     try {
       if (message.type === 'init') {
         await init(message)
-        post({ type: 'ready' })
+        post({ type: 'ready', ...(onWasm() ? { kernels: wasmKernelSet() } : {}) })
       } else if (message.type === 'load-weights' || message.type === 'read-weights') {
         streamWeights(message.from, message.to, message.type === 'load-weights')
         post({ type: 'ready' })

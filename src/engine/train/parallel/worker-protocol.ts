@@ -1,3 +1,4 @@
+import type { WasmKernelSet } from '../../../shared/backend'
 import type { BackendName } from '../../../shared/backend'
 import type { CollectiveLayout } from './collective'
 import { ENV } from '../../env'
@@ -69,7 +70,8 @@ export type ToWorker =
 
 /** A training worker → the coordinating thread. */
 export type FromWorker =
-  | { type: 'ready' }
+  /** `kernels`: after `init`, the set of the workbench's wasm kernels this worker runs (simd-kernels.ts). */
+  | { type: 'ready'; kernels?: WasmKernelSet }
   /** `busyMs`: the forward and backward pass, less the time spent waiting for the other workers. */
   | { type: 'stepped'; loss: number; correct: number; busyMs: number }
   /** `byPeer`: this worker stopped because another failed first (whose own error says why). */
