@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { SimdKernels, simdKernelsFor } from './simd/simd-kernels'
 import { BACKEND, heapF32, run, withScratch } from './wasm-kernel-utils'
+import { transposeInWasm } from './wasm-transpose'
 
 /**
  * Convolution gradients for the wasm backend, built from wasm's own kernels (see DESIGN.md, "The tfjs
@@ -252,11 +253,10 @@ function inputGradientSimd(wasm: BackendWasm, simd: SimdKernels, dy: TensorInfo,
         dst.set(src.subarray(from, from + rowValues), ((b * hp + y + padTop) * wp + padLeft) * o)
       }
     }
-    const filterValues = heapF32(wasm, filter)
-    const swapped = heapF32(wasm, wt)
-    for (let tap = 0; tap < fh * fw; tap++) transposeTile(filterValues, tap * c * o, swapped, tap * c * o, c, o)
-    const shift = ((top + padTop) * wp + left + padLeft) * o * 4
     const offset = (t: TensorInfo): number => SimdKernels.offsetOf(wasm, t)
+    // wt[tap] = filter[tap]ᵀ: [c, o] → [o, c].
+    for (let tap = 0; tap < fh * fw; tap++) transposeInWasm(wasm, offset(filter) + 4 * tap * c * o, offset(wt) + 4 * tap * c * o, c, o)
+    const shift = ((top + padTop) * wp + left + padLeft) * o * 4
     simd.exports.conv_input_grad(offset(padded), offset(wt), offset(dx), n, h, w, c, hp, wp, o, fh, fw, shift)
     return dx
   })
@@ -264,39 +264,17 @@ function inputGradientSimd(wasm: BackendWasm, simd: SimdKernels, dy: TensorInfo,
 
 /**
  * The filter rotated 180° with its in/out channels swapped, out[i, j, o, c] = w[fh−1−i, fw−1−j, c, o],
- * in one pass in JS: wasm's Reverse and Transpose took 3.5 ms for a 3×3×128×128 filter (bench,
- * width ¼), three times the convolution that uses it.
+ * one tap's [c, o] matrix transposed at a time: wasm's Reverse and Transpose took 3.5 ms for a
+ * 3×3×128×128 filter (bench, width ¼), three times the convolution that uses it.
  */
 function rotateAndSwapChannels(backend: BackendWasm, filter: TensorInfo): TensorInfo {
   const [fh, fw, inC, outC] = filter.shape as Shape4
   const out = backend.makeOutput([fh, fw, outC, inC], 'float32')
-  // Views after makeOutput: an allocation may grow (and so replace) wasm's memory.
-  const w = heapF32(backend, filter)
-  const r = heapF32(backend, out)
+  const taps = (tap: number, t: TensorInfo): number => SimdKernels.offsetOf(backend, t) + 4 * tap * inC * outC
   for (let i = 0; i < fh; i++) {
-    for (let j = 0; j < fw; j++) transposeTile(w, ((fh - 1 - i) * fw + (fw - 1 - j)) * inC * outC, r, (i * fw + j) * outC * inC, inC, outC)
+    for (let j = 0; j < fw; j++) transposeInWasm(backend, taps((fh - 1 - i) * fw + (fw - 1 - j), filter), taps(i * fw + j, out), inC, outC)
   }
   return out
-}
-
-/** Side of the blocks transposeTile copies: both blocks' rows stay in the L1 cache. */
-const TRANSPOSE_BLOCK = 16
-
-/**
- * Writes the [rows, cols] matrix at src[from…] transposed, [cols, rows], to dst[to…], in square
- * blocks: a plain row-by-row loop writes every value a whole row apart, a cache miss each (a
- * 3×3×512×512 filter's channel swap: 17.6 ms plain, 5.8 ms in blocks of 16).
- */
-function transposeTile(src: Float32Array, from: number, dst: Float32Array, to: number, rows: number, cols: number): void {
-  for (let r0 = 0; r0 < rows; r0 += TRANSPOSE_BLOCK) {
-    const r1 = Math.min(rows, r0 + TRANSPOSE_BLOCK)
-    for (let c0 = 0; c0 < cols; c0 += TRANSPOSE_BLOCK) {
-      const c1 = Math.min(cols, c0 + TRANSPOSE_BLOCK)
-      for (let r = r0; r < r1; r++) {
-        for (let c = c0, s = from + r * cols + c0, d = to + c0 * rows + r; c < c1; c++, s++, d += rows) dst[d] = src[s] as number
-      }
-    }
-  }
 }
 
 type KernelArgs = Parameters<tf.KernelFunc>[0]

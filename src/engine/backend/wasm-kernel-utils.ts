@@ -43,6 +43,11 @@ export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
   return new Float32Array(currentBuffer(backend), offset, tf.util.sizeFromShape(t.shape))
 }
 
+/** All of wasm memory as floats, as it is now (valid until the next allocation). */
+export function heapF32View(backend: BackendWasm): Float32Array {
+  return new Float32Array(currentBuffer(backend))
+}
+
 /**
  * wasm's memory buffer as it is now. The threaded build's JS views (HEAPU8 …) follow memory growth
  * lazily, so ask the Memory object itself when there is one.

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
-import { BACKEND, heapF32, run, withScratch } from './wasm-kernel-utils'
+import { BACKEND, run, withScratch } from './wasm-kernel-utils'
+import { transposeInWasm } from './wasm-transpose'
+import { SimdKernels } from './simd/simd-kernels'
 
 const MATMUL = 'BatchMatMul'
 
@@ -90,21 +92,10 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   return { ...result, shape: outShape }
 }
 
-/** [1, rows, cols] → [1, cols, rows], as a cache-blocked copy in JS (wasm's Transpose is slow here). */
+/** [1, rows, cols] → [1, cols, rows] (wasm's Transpose is slow here). */
 function transposeMatrix(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo {
-  const [, rows, cols] = x.shape
+  const [, rows, cols] = x.shape as [number, number, number]
   const out = backend.makeOutput([1, cols, rows], 'float32')
-  const src = heapF32(backend, x)
-  const dst = heapF32(backend, out)
-  const tile = 32
-  for (let i0 = 0; i0 < rows; i0 += tile) {
-    const i1 = Math.min(i0 + tile, rows)
-    for (let j0 = 0; j0 < cols; j0 += tile) {
-      const j1 = Math.min(j0 + tile, cols)
-      for (let i = i0; i < i1; i++) {
-        for (let j = j0, s = i * cols + j0, d = j0 * rows + i; j < j1; j++, s++, d += rows) dst[d] = src[s]
-      }
-    }
-  }
+  transposeInWasm(backend, SimdKernels.offsetOf(backend, x), SimdKernels.offsetOf(backend, out), rows, cols)
   return out
 }
