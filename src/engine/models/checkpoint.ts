@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { EpochMetrics } from '../../shared/metrics'
 import { replaceDirAtomic, syncFile, writeInto } from '../project/atomic-files'
 import { isInsideFolder, storedBytes } from './weights-manifest'
+import { writeTensorsFile } from './tensor-file'
 
 /** What the workbench stores beside a model so it can be used again without guessing. */
 export interface CheckpointMeta {
@@ -95,38 +96,29 @@ export async function saveCheckpoint(
   meta: CheckpointMeta,
   optimizer?: tf.Optimizer
 ): Promise<void> {
-  let artifacts: tf.io.ModelArtifacts | undefined
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
-    })
-  )
-  if (!artifacts?.weightSpecs || !artifacts.weightData) throw new Error('model produced no weights to save')
-  const saved = artifacts
-  const optimizerState = optimizer ? await encodeOptimizer(optimizer) : undefined
+  const modelTopology = model.toJSON(null, false) as object
   await replaceDirAtomic(dir, async (temp) => {
+    // The weights straight from the backend, as LayersModel.save would store them (by original name).
+    const specs = await writeTensorsFile(temp, WEIGHTS_FILE, model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })))
     const manifest = {
       format: 'layers-model',
       generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
       convertedBy: 'Transfer Workbench',
-      modelTopology: saved.modelTopology,
-      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: saved.weightSpecs }]
+      modelTopology,
+      weightsManifest: [{ paths: [WEIGHTS_FILE], weights: specs }]
     }
     await writeInto(temp, MODEL_FILE, JSON.stringify(manifest))
-    await writeInto(temp, WEIGHTS_FILE, toBytes(saved.weightData as ArrayBuffer | ArrayBuffer[]))
     await writeInto(temp, META_FILE, `${JSON.stringify(meta, null, 2)}\n`)
-    if (optimizerState) {
-      await writeInto(temp, OPTIMIZER_SPEC_FILE, JSON.stringify(optimizerState.specs))
-      await writeInto(temp, OPTIMIZER_FILE, optimizerState.data)
+    if (optimizer) {
+      // The iteration count comes as a new tensor; the rest are the optimizer's own variables.
+      const state = await optimizer.getWeights()
+      try {
+        await writeInto(temp, OPTIMIZER_SPEC_FILE, JSON.stringify(await writeTensorsFile(temp, OPTIMIZER_FILE, state)))
+      } finally {
+        state.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose())
+      }
     }
   })
-}
-
-async function encodeOptimizer(optimizer: tf.Optimizer): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: Uint8Array }> {
-  const weights = await optimizer.getWeights()
-  const encoded = await tf.io.encodeWeights(weights)
-  return { specs: encoded.specs, data: toBytes(encoded.data) }
 }
 
 interface LayersManifest {
