@@ -243,9 +243,12 @@
   ;; The input gradient of a stride-1, undilated NHWC convolution: dx[b, y, x, c] =
   ;; Σ_(i, j, o) dy[b, y + top − i, x + left − j, o] · w[i, j, c, o]. The caller passes dy zero-padded
   ;; (dyp, [n, hp, wp, o]) so that every read lands inside it, `shift` = the byte offset of dy's
-  ;; (top + padTop, left + padLeft) in a padded image, and the filter as wt[i, j, o, c]. dx is
-  ;; [n, h, w, c], c a multiple of 8. Four positions × 8 channels of dx are summed in registers over
-  ;; every tap and output channel, as in conv_filter_grad.
+  ;; (top + padTop, left + padLeft) in a padded image, and the filter packed for it, in groups of 8
+  ;; input channels: wp[c / 8, i, j, o, c mod 8], so that one group's values for every tap and output
+  ;; channel lie end to end (a plain wt[i, j, o, c] made each 32-byte read a different cache line, half
+  ;; of it unused, over a slice too large for L1 at 512 channels). dx is [n, h, w, c], c a multiple of
+  ;; 8. Four positions × 8 channels of dx are summed in registers over every tap and output channel,
+  ;; as in conv_filter_grad.
   ;; @fuse-multiply-add
   (func (export "conv_input_grad")
     (param $dyp i32) (param $wt i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
@@ -258,6 +261,8 @@
     (local.set $positions (i32.mul (i32.mul (local.get $n) (local.get $h)) (local.get $w)))
     (local.set $cBytes (i32.shl (local.get $c) (i32.const 2)))
     (local.set $tapBytes (i32.shl (local.get $o) (i32.const 2)))
+    ;; Packed values per input channel: one per tap and output channel.
+    (local.set $wStep (i32.mul (i32.mul (local.get $fh) (local.get $fw)) (local.get $o)))
     (local.set $cb (i32.const 0))
     (loop $cblocks
       (local.set $pg (i32.const 0))
@@ -279,7 +284,8 @@
         (local.set $a21 (v128.const i32x4 0 0 0 0))
         (local.set $a30 (v128.const i32x4 0 0 0 0))
         (local.set $a31 (v128.const i32x4 0 0 0 0))
-        (local.set $wq (i32.add (local.get $wt) (i32.shl (local.get $cb) (i32.const 2))))
+        ;; This group's packed values start cb · fh · fw · o floats in.
+        (local.set $wq (i32.add (local.get $wt) (i32.shl (i32.mul (local.get $cb) (local.get $wStep)) (i32.const 2))))
         (local.set $i (i32.const 0))
         (loop $taprows
           (local.set $j (i32.const 0))
@@ -302,7 +308,7 @@
                   (local.set $s (v128.load32_splat (i32.add (local.get $p3) (local.get $t))))
                   (local.set $a30 (f32x4.add (local.get $a30) (f32x4.mul (local.get $s) (local.get $b0))))
                   (local.set $a31 (f32x4.add (local.get $a31) (f32x4.mul (local.get $s) (local.get $b1))))
-              (local.set $wq (i32.add (local.get $wq) (local.get $cBytes)))
+              (local.set $wq (i32.add (local.get $wq) (i32.const 32)))
               (local.set $t (i32.add (local.get $t) (i32.const 4)))
               (br_if $outchannels (i32.lt_s (local.get $t) (local.get $tEnd))))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
