@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/conv-gradients.ts [--batch 32] [--width 0.25]`: times the wasm convolution kernels
  * on the eight convolutions of VGG11 (32×32 inputs, one data-parallel worker's shard by default):
- * the forward Conv2D for scale, and both gradients with the workbench's SIMD kernels (kernels.wat)
+ * the forward convolution in wasm's own Conv2D (XNNPACK) and, with a bias as a layer runs it, in the
+ * workbench's kernel (wasm-conv-forward.ts; FMA build), and both gradients with the workbench's SIMD kernels (kernels.wat)
  * and with their fallbacks (convolutions on transposed or rotated operands, built from wasm's own
  * kernels), plus wasm's own Conv2DBackpropInput where it is not ~10× too slow to bother. Where the
  * runtime has relaxed SIMD, the SIMD columns come twice: the FMA build (`SIMD+FMA`, the default) and
@@ -12,6 +13,7 @@ import '@tensorflow/tfjs-backend-wasm'
 import { parseArgs } from 'node:util'
 import { relaxedSimdSupported, setFmaKernelsEnabled, setSimdKernelsEnabled } from '../src/engine/backend/simd/simd-kernels'
 import { registerWasmConvGradients } from '../src/engine/backend/wasm-conv-gradients'
+import { registerWasmConvForward } from '../src/engine/backend/wasm-conv-forward'
 import { scaleWidth, VGG_CFGS } from '../src/shared/vgg'
 
 const { values } = parseArgs({ options: { batch: { type: 'string' }, width: { type: 'string' } } })
@@ -50,13 +52,15 @@ function msPerCall(call: () => tf.Tensor): number {
 await tf.setBackend('wasm')
 const ownInputGrad = tf.getKernel('Conv2DBackpropInput', 'wasm')
 registerWasmConvGradients()
+registerWasmConvForward()
 const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 }
 const run = (name: string, inputs: tf.NamedTensorMap, extra: object) => (): tf.Tensor =>
   tf.engine().runKernel(name, inputs, { ...attrs, ...extra } as tf.NamedAttrMap) as tf.Tensor
 
 interface Row {
   layer: string
-  'forward ms': number
+  'forward XNNPACK': number
+  'forward SIMD+FMA': number | ''
   'dx SIMD+FMA': number | ''
   'dx SIMD': number
   'dx fallback': number
@@ -75,6 +79,9 @@ for (const [side, inC, outC] of vgg11Convs()) {
   const dy = tf.randomNormal([batch, side, side, outC])
   const inputGrad = run('Conv2DBackpropInput', { dy, filter }, { inputShape: xShape })
   const filterGrad = run('Conv2DBackpropFilter', { x, dy }, { filterShape })
+  const bias = tf.randomNormal([outC])
+  // A layer's forward pass (FusedConv2D with its bias): the workbench's kernel where it applies.
+  const forwardOurs = fma && outC % 8 === 0 ? msPerCall(run('FusedConv2D', { x, filter, bias }, { activation: 'linear' })) : undefined
   const timed = (on: boolean, withFma = false): [number, number] => {
     setSimdKernelsEnabled(on)
     setFmaKernelsEnabled(withFma)
@@ -90,7 +97,8 @@ for (const [side, inC, outC] of vgg11Convs()) {
     : undefined
   rows.push({
     layer: `${side}×${side}×${inC}→${outC}`,
-    'forward ms': round(msPerCall(run('Conv2D', { x, filter }, {}))),
+    'forward XNNPACK': round(msPerCall(run('Conv2D', { x, filter }, {}))),
+    'forward SIMD+FMA': forwardOurs === undefined ? '' : round(forwardOurs),
     'dx SIMD+FMA': dxFma === undefined ? '' : round(dxFma),
     'dx SIMD': round(dxSimd),
     'dx fallback': round(dxFallback),
@@ -99,14 +107,15 @@ for (const [side, inC, outC] of vgg11Convs()) {
     'dW SIMD': round(dwSimd),
     'dW fallback': round(dwFallback)
   })
-  tf.dispose([x, filter, dy])
+  tf.dispose([x, filter, dy, bias])
 }
 // dx totals leave out the first layer, whose input gradient training never computes (input-conv.ts).
 const total = (key: Exclude<keyof Row, 'layer' | "dx wasm's own">): number =>
   round(rows.reduce((sum, r, i) => sum + (i === 0 && key.startsWith('dx') ? 0 : Number(r[key])), 0))
 rows.push({
   layer: 'total',
-  'forward ms': total('forward ms'),
+  'forward XNNPACK': total('forward XNNPACK'),
+  'forward SIMD+FMA': fma ? total('forward SIMD+FMA') : '',
   'dx SIMD+FMA': fma ? total('dx SIMD+FMA') : '',
   'dx SIMD': total('dx SIMD'),
   'dx fallback': total('dx fallback'),

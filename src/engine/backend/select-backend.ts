@@ -7,6 +7,7 @@ import { startWebGpu } from './webgpu'
 import { trainWorkerCount } from './worker-count'
 import { installEarlyTapeRelease } from './early-tape-release'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
+import { registerWasmConvForward } from './wasm-conv-forward'
 import { registerWasmIdentity } from './wasm-identity'
 import { registerWasmMatMul } from './wasm-matmul'
 import { registerBatchNormGradient } from './batch-norm-gradient'
@@ -133,6 +134,7 @@ async function startWasm(gpuProblem: GpuProblem | undefined): Promise<BackendInf
   }
   const threads = wasmThreadsCount()
   registerWasmConvGradients()
+  registerWasmConvForward()
   registerWasmMatMul()
   registerBatchNormGradient()
   registerWasmReductions()

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { SimdKernels, simdKernelsFor } from './simd/simd-kernels'
-import { BACKEND, heapF32, run, withScratch } from './wasm-kernel-utils'
+import { BACKEND, heapF32, padImage, run, withScratch } from './wasm-kernel-utils'
 import { transposeInWasm } from './wasm-transpose'
 
 /**
@@ -244,20 +244,11 @@ function inputGradientSimd(wasm: BackendWasm, simd: SimdKernels, dy: TensorInfo,
     const wt = temp(wasm.makeOutput([c / 8, fh * fw, o, 8], 'float32'))
     const dx = wasm.makeOutput([n, h, w, c], 'float32')
     // Views after every makeOutput: an allocation may grow (and so replace) wasm's memory.
-    const src = heapF32(wasm, dy)
-    const dst = heapF32(wasm, padded)
-    dst.fill(0)
-    const rowValues = ow * o
-    for (let b = 0; b < n; b++) {
-      for (let y = 0; y < oh; y++) {
-        const from = (b * oh + y) * rowValues
-        dst.set(src.subarray(from, from + rowValues), ((b * hp + y + padTop) * wp + padLeft) * o)
-      }
-    }
+    padImage(heapF32(wasm, dy), heapF32(wasm, padded), [n, oh, ow, o], hp, wp, padTop, padLeft)
     const offset = (t: TensorInfo): number => SimdKernels.offsetOf(wasm, t)
     packFilterForInputGradient(heapF32(wasm, filter), heapF32(wasm, wt), fh * fw, c, o)
     const shift = ((top + padTop) * wp + left + padLeft) * o * 4
-    simd.exports.conv_input_grad(offset(padded), offset(wt), offset(dx), n, h, w, c, hp, wp, o, fh, fw, shift)
+    simd.exports.conv_input_grad(offset(padded), offset(wt), offset(dx), n, h, w, c, hp, wp, o, fh, fw, shift, 0)
     return dx
   })
 }

@@ -43,6 +43,21 @@ export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
   return new Float32Array(currentBuffer(backend), offset, tf.util.sizeFromShape(t.shape))
 }
 
+/**
+ * Copies an NHWC image [n, h, w, c] into a zeroed [n, hp, wp, c] one with its top-left corner at
+ * (top, left): the border the SIMD convolution kernels read instead of checking bounds.
+ */
+export function padImage(src: Float32Array, dst: Float32Array, [n, h, w, c]: [number, number, number, number], hp: number, wp: number, top: number, left: number): void {
+  dst.fill(0)
+  const rowValues = w * c
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      const from = (b * h + y) * rowValues
+      dst.set(src.subarray(from, from + rowValues), ((b * hp + y + top) * wp + left) * c)
+    }
+  }
+}
+
 /** All of wasm memory as floats, as it is now (valid until the next allocation). */
 export function heapF32View(backend: BackendWasm): Float32Array {
   return new Float32Array(currentBuffer(backend))

@@ -248,11 +248,12 @@
   ;; channel lie end to end (a plain wt[i, j, o, c] made each 32-byte read a different cache line, half
   ;; of it unused, over a slice too large for L1 at 512 channels). dx is [n, h, w, c], c a multiple of
   ;; 8. Four positions × 8 channels of dx are summed in registers over every tap and output channel,
-  ;; as in conv_filter_grad.
+  ;; as in conv_filter_grad, starting from `bias` (a pointer to c floats) unless it is 0. The same
+  ;; sum is a forward convolution of a padded image with the filter rotated (wasm-conv-forward.ts).
   ;; @fuse-multiply-add
   (func (export "conv_input_grad")
     (param $dyp i32) (param $wt i32) (param $dx i32) (param $n i32) (param $h i32) (param $w i32) (param $c i32)
-    (param $hp i32) (param $wp i32) (param $o i32) (param $fh i32) (param $fw i32) (param $shift i32)
+    (param $hp i32) (param $wp i32) (param $o i32) (param $fh i32) (param $fw i32) (param $shift i32) (param $bias i32)
     (local $positions i32) (local $cb i32) (local $pg i32) (local $i i32) (local $j i32) (local $t i32) (local $tEnd i32)
     (local $tapBytes i32) (local $cBytes i32) (local $wq i32) (local $wStep i32)
     (local $pos0 i32) (local $pos1 i32) (local $pos2 i32) (local $pos3 i32)
@@ -276,14 +277,20 @@
         (local.set $p1 (call $inputGradBase (select (local.get $pos1) (local.get $pg) (i32.lt_u (local.get $pos1) (local.get $positions))) (local.get $h) (local.get $w) (local.get $hp) (local.get $wp) (local.get $o) (local.get $dyp) (local.get $shift)))
         (local.set $p2 (call $inputGradBase (select (local.get $pos2) (local.get $pg) (i32.lt_u (local.get $pos2) (local.get $positions))) (local.get $h) (local.get $w) (local.get $hp) (local.get $wp) (local.get $o) (local.get $dyp) (local.get $shift)))
         (local.set $p3 (call $inputGradBase (select (local.get $pos3) (local.get $pg) (i32.lt_u (local.get $pos3) (local.get $positions))) (local.get $h) (local.get $w) (local.get $hp) (local.get $wp) (local.get $o) (local.get $dyp) (local.get $shift)))
-        (local.set $a00 (v128.const i32x4 0 0 0 0))
-        (local.set $a01 (v128.const i32x4 0 0 0 0))
-        (local.set $a10 (v128.const i32x4 0 0 0 0))
-        (local.set $a11 (v128.const i32x4 0 0 0 0))
-        (local.set $a20 (v128.const i32x4 0 0 0 0))
-        (local.set $a21 (v128.const i32x4 0 0 0 0))
-        (local.set $a30 (v128.const i32x4 0 0 0 0))
-        (local.set $a31 (v128.const i32x4 0 0 0 0))
+        ;; The sums start at the bias of these 8 channels (a forward convolution's), or at 0.
+        (if (local.get $bias)
+          (then
+            (local.set $a00 (v128.load (i32.add (local.get $bias) (i32.shl (local.get $cb) (i32.const 2)))))
+            (local.set $a01 (v128.load offset=16 (i32.add (local.get $bias) (i32.shl (local.get $cb) (i32.const 2))))))
+          (else
+            (local.set $a00 (v128.const i32x4 0 0 0 0))
+            (local.set $a01 (v128.const i32x4 0 0 0 0))))
+        (local.set $a10 (local.get $a00))
+        (local.set $a11 (local.get $a01))
+        (local.set $a20 (local.get $a00))
+        (local.set $a21 (local.get $a01))
+        (local.set $a30 (local.get $a00))
+        (local.set $a31 (local.get $a01))
         ;; This group's packed values start cb · fh · fw · o floats in.
         (local.set $wq (i32.add (local.get $wt) (i32.shl (i32.mul (local.get $cb) (local.get $wStep)) (i32.const 2))))
         (local.set $i (i32.const 0))

@@ -15,7 +15,7 @@ interface KernelExports {
   batch_norm_backward(x: number, dy: number, mean: number, g: number, h: number, k: number, out: number, positions: number, channels: number): void
   column_sums(x: number, positions: number, columns: number, out: number): void
   max_pool_2x2_grad(x: number, dy: number, dx: number, outRows: number, outWidth: number, channels: number): void
-  conv_input_grad(dyp: number, wt: number, dx: number, n: number, h: number, w: number, c: number, hp: number, wp: number, o: number, fh: number, fw: number, shift: number): void
+  conv_input_grad(dyp: number, wt: number, dx: number, n: number, h: number, w: number, c: number, hp: number, wp: number, o: number, fh: number, fw: number, shift: number, bias: number): void
   conv_filter_grad(x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, fh: number, fw: number, top: number, left: number, chunkRows: number): void
   transpose(src: number, dst: number, rows: number, cols: number): void
 }
