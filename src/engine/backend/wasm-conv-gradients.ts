@@ -241,14 +241,14 @@ function inputGradientSimd(wasm: BackendWasm, simd: SimdKernels, dy: TensorInfo,
   const wp = padLeft + Math.max(ow, w + left)
   return withScratch(wasm, (temp) => {
     const padded = temp(wasm.makeOutput([n, hp, wp, o], 'float32'))
-    const wt = temp(wasm.makeOutput([c / 8, fh * fw, o, 8], 'float32'))
+    const packed = temp(wasm.makeOutput([c / 8, fh * fw, o, 8], 'float32'))
     const dx = wasm.makeOutput([n, h, w, c], 'float32')
     // Views after every makeOutput: an allocation may grow (and so replace) wasm's memory.
     padImage(heapF32(wasm, dy), heapF32(wasm, padded), [n, oh, ow, o], hp, wp, padTop, padLeft)
     const offset = (t: TensorInfo): number => SimdKernels.offsetOf(wasm, t)
-    packFilterForInputGradient(heapF32(wasm, filter), heapF32(wasm, wt), fh * fw, c, o)
+    packFilterForInputGradient(heapF32(wasm, filter), heapF32(wasm, packed), fh * fw, c, o)
     const shift = ((top + padTop) * wp + left + padLeft) * o * 4
-    simd.exports.conv_input_grad(offset(padded), offset(wt), offset(dx), n, h, w, c, hp, wp, o, fh, fw, shift, 0)
+    simd.exports.conv_input_grad(offset(padded), offset(packed), offset(dx), n, h, w, c, hp, wp, o, fh, fw, shift, 0)
     return dx
   })
 }
