@@ -92,6 +92,7 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
 }
 
 function choose(info: BackendInfo, attempts: BackendAttempt[], reason: string): BackendInfo {
+  installEarlyTapeRelease()
   attempts.push({ backend: info.backend, chosen: true, reason, adapter: info.adapter })
   selected = { ...info, attempts }
   return selected
@@ -168,7 +169,6 @@ function parseForcedBackend(value: string | undefined): BackendName | undefined 
 async function activate(name: BackendName): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend '${name}' failed to initialize`)
   await tf.ready()
-  installEarlyTapeRelease()
 }
 
 async function tryTensorflow(): Promise<{ info: BackendInfo } | { problem: GpuProblem }> {
