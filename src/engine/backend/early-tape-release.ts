@@ -12,10 +12,11 @@ import * as tf from '@tensorflow/tfjs'
  * batch 64 from 665 to 554 MB (wasm memory never shrinks, so the peak is what stays resident).
  * The gradients are bit for bit the same (test/engine/backend/early-tape-release.test.ts).
  *
- * What is never freed early: a tensor a gradient function handed back as an input's gradient (it is
- * now that input's gradient: passed through, or a saved tensor), one handed back for two inputs
- * (two entries would hold it), the caller's own `dy`, variables and kept tensors; and nothing at all
- * in nested gradients (the engine itself keeps saved tensors there, for the outer pass).
+ * What a node does not free: a tensor its gradient function handed back as an input's gradient
+ * (passed through, or a saved tensor: it is now that input's gradient, freed in turn by the input's
+ * own producer). Never freed early: a tensor handed back for two inputs (two entries hold it), the
+ * caller's own `dy`, variables and kept tensors; and nothing at all in nested gradients (the engine
+ * itself keeps saved tensors there, for the outer pass).
  */
 
 interface TapeNode {
