@@ -146,7 +146,7 @@ async function benchWidth(width: number, workers: number | undefined): Promise<{
 async function runDefault(): Promise<void> {
   const info = await selectBackend()
   const steps = await runMemorySteps(info)
-  const results: { arch: string; width: number; trainImagesPerSecond: number; inferImagesPerSecond: number }[] = []
+  const results: (Figures & { arch: string })[] = []
   let threads = 1
   for (const width of widths) {
     const measured = await benchWidth(width, info.backend === 'webgpu' ? undefined : workersWanted)

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchEvent } from '../../src/shared/contract'
 import type { Experiment, RunRecord } from '../../src/shared/project'
 import type { WorkbenchClient } from '../../src/shared/rpc-client'
-import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served } from './harness'
+import { ARTIFACTS, CHROMIUM, type E2eSession, eventWaiter, haveChromium, openWorkbench, type Served } from './harness'
 
 // Issue 18's Design, Data, Inside and Home items in Chromium against serve mode with the real engine
 // (wasm backend): a tiny demo sweep trained through the API, an experiment on the real CIFAR-10 JPEG
@@ -54,25 +54,18 @@ let runs: RunRecord[] = []
 
 beforeAll(async () => {
   if (!haveChromium) return
-  session = await openWorkbench('wb-e2e-design-', problems, HAVE_CIFAR ? { E2E_DATASET_DIRS: SHARED } : {})
-  ;({ work, served, page } = session)
-  client = connectApi(served)
-  client.onAny((e) => events.push(e))
-  const api = client.api
+  session = await openWorkbench('wb-e2e-design-', problems, HAVE_CIFAR ? { E2E_DATASET_DIRS: SHARED } : {}, events)
+  ;({ work, served, page, api: client } = session)
+  const api = (client as WorkbenchClient).api
   await api.createProject({ dir: join(work, 'projects', 'study'), name: 'Design study' })
   await api.saveExperiment({ experiment: DEMO })
   await api.startSweep()
-  const end = Date.now() + 240_000
-  while (!events.some((e) => e.type === 'sweep:status' && e.status.state !== 'running')) {
-    if (Date.now() > end) throw new Error('timed out waiting for the demo sweep')
-    await new Promise((r) => setTimeout(r, 200))
-  }
+  await eventWaiter(events)((e) => e.type === 'sweep:status' && e.status.state !== 'running', 240_000, 'the demo sweep')
   await api.saveExperiment({ experiment: FOLDER })
   runs = (await api.getProject())?.runs ?? []
 }, 300_000)
 
 afterAll(async () => {
-  client?.close()
   await session?.stop()
 })
 

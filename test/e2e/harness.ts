@@ -12,6 +12,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { build } from 'vite'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { createWorkbenchClient, type WorkbenchClient } from '../../src/shared/rpc-client'
+import type { WorkbenchEvent } from '../../src/shared/contract'
 import { detectTransport } from '../../src/renderer/src/api/transport'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
@@ -83,16 +84,19 @@ export interface E2eSession {
   served: Served
   browser: BrowserContext
   page: Page
-  /** Closes the browser, stops serve mode and removes the folder. */
+  /** The API client the test sets up with, when openWorkbench was given an event list (see there). */
+  api?: WorkbenchClient
+  /** Closes the API client and the browser, stops serve mode and removes the folder. */
   stop(): Promise<void>
 }
 
 /**
  * Builds the renderer, starts serve mode and opens a page, all under a fresh temp folder named with
  * `prefix`; the page's uncaught errors and console errors go into `problems`, which tests assert empty.
- * `env` adds to the serve process's environment.
+ * `env` adds to the serve process's environment. Given `events`, it also connects an API client
+ * (`api`) whose every event is appended there (for eventWaiter).
  */
-export async function openWorkbench(prefix: string, problems: string[], env: Record<string, string> = {}): Promise<E2eSession> {
+export async function openWorkbench(prefix: string, problems: string[], env: Record<string, string> = {}, events?: WorkbenchEvent[]): Promise<E2eSession> {
   const work = await mkdtemp(join(tmpdir(), prefix))
   await mkdir(ARTIFACTS, { recursive: true })
   await buildRenderer(join(work, 'renderer'))
@@ -103,12 +107,16 @@ export async function openWorkbench(prefix: string, problems: string[], env: Rec
   page.on('console', (m) => {
     if (m.type() === 'error') problems.push(`console: ${m.text()}`)
   })
+  const api = events ? connectApi(served) : undefined
+  api?.onAny((e) => events?.push(e))
   return {
     work,
     served,
     browser,
     page,
+    ...(api ? { api } : {}),
     async stop() {
+      api?.close()
       await browser.close()
       await served.stop()
       await rm(work, { recursive: true, force: true })

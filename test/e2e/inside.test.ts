@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchClient } from '../../src/shared/rpc-client'
 import type { WorkbenchEvent } from '../../src/shared/contract'
 import type { Experiment, RunRecord } from '../../src/shared/project'
-import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served, eventWaiter } from './harness'
+import { ARTIFACTS, CHROMIUM, type E2eSession, haveChromium, openWorkbench, type Served, eventWaiter } from './harness'
 
 // The Inside view in Chromium against serve mode with the real engine (wasm backend): a tiny demo
 // sweep (bases A and B, AnB at n = 2) trained through the API, then every panel (filters, activation
@@ -37,14 +37,11 @@ const DEMO: Experiment = {
 
 beforeAll(async () => {
   if (!haveChromium) return
-  session = await openWorkbench('wb-e2e-inside-', problems)
-  ;({ work, served, page } = session)
-  client = connectApi(served)
-  client.onAny((e) => events.push(e))
+  session = await openWorkbench('wb-e2e-inside-', problems, {}, events)
+  ;({ work, served, page, api: client } = session)
 }, 300_000)
 
 afterAll(async () => {
-  client?.close()
   await session?.stop()
 })
 

@@ -50,8 +50,6 @@ const shot = (name: string): Promise<Buffer> => page.screenshot({ path: join(ART
 const attr = (testId: string, name: string): Promise<string | null> => page.getByTestId(testId).getAttribute(name)
 const rowStatus = (id: string): Promise<string | null> => attr(`queue-row-${id}`, 'data-status')
 
-/** Waits until `read` gives a value that `ok` accepts. */
-
 /** The queue's rows as shown: id, place and order number. */
 const QUEUE_SCRIPT = `[...document.querySelectorAll('[data-testid^="queue-row-"]')].map((el) => ({
   id: (el.getAttribute('data-testid') || '').replace('queue-row-', ''),

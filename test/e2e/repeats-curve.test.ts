@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { WorkbenchEvent } from '../../src/shared/contract'
 import type { Experiment, RunRecord } from '../../src/shared/project'
 import type { WorkbenchClient } from '../../src/shared/rpc-client'
-import { ARTIFACTS, CHROMIUM, connectApi, type E2eSession, haveChromium, openWorkbench, type Served, eventWaiter } from './harness'
+import { ARTIFACTS, CHROMIUM, type E2eSession, haveChromium, openWorkbench, type Served, eventWaiter } from './harness'
 
 // Repeats and the transfer curve in Chromium against serve mode with the real engine (wasm): a demo
 // sweep with 3 repeats (bases A and B, AnB and BnB at n = 1 and 2: 6 cells × 3 = 18 runs, 1 epoch
@@ -35,14 +35,11 @@ const REPEATS: Experiment = {
 
 beforeAll(async () => {
   if (!haveChromium) return
-  session = await openWorkbench('wb-e2e-repeats-', problems)
-  ;({ work, served, page } = session)
-  client = connectApi(served)
-  client.onAny((e) => events.push(e))
+  session = await openWorkbench('wb-e2e-repeats-', problems, {}, events)
+  ;({ work, served, page, api: client } = session)
 }, 300_000)
 
 afterAll(async () => {
-  client?.close()
   await session?.stop()
 })
 

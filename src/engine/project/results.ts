@@ -48,20 +48,12 @@ export function reportRows(runs: RunRecord[]): ReportRow[] {
  * the seed. Mean and sample standard deviation (n − 1; null for one run) over the finished runs; count
  * is how many finished runs the figures stand on.
  */
-export interface ReportCell {
-  cell: string
-  kind: RunRecord['kind']
-  variant: TransferVariant | null
-  from: string | null
-  to: string
-  n: number | null
+export interface ReportCell extends Omit<RepeatCell, 'bestValAcc' | 'testAcc'> {
   count: number
   bestValAccMean: number | null
   bestValAccStd: number | null
   testAccMean: number | null
   testAccStd: number | null
-  seeds: number[]
-  runIds: string[]
 }
 
 /** Accuracies to 6 decimals (0.0001 %): float noise such as 0.09999999999999998 helps no table. */
@@ -69,20 +61,13 @@ const round6 = (x: number | null): number | null => (x === null ? null : Math.ro
 
 /** One row per cell, in the order cells first appear among the runs. */
 export function reportCells(runs: RunRecord[]): ReportCell[] {
-  return repeatCells(runs).map((c: RepeatCell) => ({
-    cell: c.cell,
-    kind: c.kind,
-    variant: c.variant,
-    from: c.from,
-    to: c.to,
-    n: c.n,
-    count: c.bestValAcc.count,
-    bestValAccMean: round6(c.bestValAcc.mean),
-    bestValAccStd: round6(c.bestValAcc.std),
-    testAccMean: round6(c.testAcc.mean),
-    testAccStd: round6(c.testAcc.std),
-    seeds: c.seeds,
-    runIds: c.runIds
+  return repeatCells(runs).map(({ bestValAcc, testAcc, ...cell }) => ({
+    ...cell,
+    count: bestValAcc.count,
+    bestValAccMean: round6(bestValAcc.mean),
+    bestValAccStd: round6(bestValAcc.std),
+    testAccMean: round6(testAcc.mean),
+    testAccStd: round6(testAcc.std)
   }))
 }
 

@@ -14,7 +14,7 @@ import { Collective, collectiveBytes, createCollectiveBuffer, MAX_SMALL_VALUES, 
 import { createDataParallelStepper } from '../../../src/engine/train/parallel/data-parallel'
 import { flatOffsets, forEachPiece } from '../../../src/engine/train/parallel/flat-ranges'
 import { createSingleThreadStepper } from '../../../src/engine/train/single-thread-stepper'
-import type { StepBatch } from '../../../src/engine/train/train-step'
+import { CLASSES, makeBatch, SIZE } from './helpers/step-batches'
 
 beforeAll(async () => {
   await selectBackend('wasm')
@@ -23,22 +23,6 @@ beforeAll(async () => {
 afterEach(() => {
   vi.restoreAllMocks()
 })
-
-const SIZE = 32
-const CLASSES = 4
-
-function makeBatch(count: number, seed: number): StepBatch {
-  let s = seed
-  const random = (): number => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-  return {
-    x: Float32Array.from({ length: count * SIZE * SIZE * 3 }, () => random() * 2 - 1),
-    labels: Int32Array.from({ length: count }, (_, i) => (i + seed) % CLASSES),
-    count
-  }
-}
 
 /** 4-byte values in every typed array a message holds, nested ones too (the old init carried `weights: [{ data }]`). */
 function floatsIn(value: unknown): number {

@@ -12,26 +12,11 @@ import { buildVgg } from '../../../src/engine/models/build-vgg'
 import { trainWorkerCount } from '../../../src/engine/backend/worker-count'
 import { createStepper } from '../../../src/engine/train/trainer'
 import type { StepBatch } from '../../../src/engine/train/train-step'
+import { CLASSES, makeBatch, SIZE } from './helpers/step-batches'
 
 beforeAll(async () => {
   await selectBackend('wasm')
 })
-
-const SIZE = 32
-const CLASSES = 4
-
-function makeBatch(count: number, seed: number): StepBatch {
-  let s = seed
-  const random = (): number => {
-    s = (s * 1664525 + 1013904223) >>> 0
-    return s / 2 ** 32
-  }
-  return {
-    x: Float32Array.from({ length: count * SIZE * SIZE * 3 }, () => random() * 2 - 1),
-    labels: Int32Array.from({ length: count }, (_, i) => (i + seed) % CLASSES),
-    count
-  }
-}
 
 /** Two identical models (dropout off: its masks are random), the second frozen up to `frozen` layers. */
 function twins(frozenLayers: number): [tf.LayersModel, tf.LayersModel] {
