@@ -47,7 +47,12 @@ describe('wasm BatchMatMul with transposes', () => {
     [[45, 3], [61, 45], true, true],
     [[1, 4, 37], [1, 29, 37], false, true],
     // Few rows against a long shared axis: computed as it stands.
-    [[64, 5], [64, 7], true, false]
+    [[64, 5], [64, 7], true, false],
+    // A new right operand with a multiple of 8 columns (a dense layer's forward pass in training):
+    // the workbench's SIMD kernel, with a short last group of rows, and batched with batch 1.
+    [[13, 20], [20, 24], false, false],
+    [[3, 45], [45, 64], false, false],
+    [[1, 4, 37], [1, 37, 16], false, false]
   ])('%j × %j (transposeA %s, transposeB %s) matches cpu', async (sa, sb, ta, tb) => {
     const { cpu, wasm } = await onBoth([sa, sb], (a, b) => tf.matMul(a, b, ta, tb))
     expectClose(wasm, cpu)
@@ -85,6 +90,8 @@ describe('wasm BatchMatMul with transposes', () => {
     const before = [tf.memory().numTensors, backend.numDataIds()]
     for (let i = 0; i < 5; i++) tf.matMul(a, b, true, false).dispose()
     for (let i = 0; i < 5; i++) tf.matMul(a, b, false, true).dispose()
+    // A new right operand each time, as the dense layers' weights in training.
+    for (let i = 0; i < 5; i++) tf.tidy(() => tf.matMul(a, tf.randomNormal([4, 8])).dispose())
     expect([tf.memory().numTensors, backend.numDataIds()]).toEqual(before)
   })
 })

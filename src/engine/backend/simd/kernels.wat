@@ -416,6 +416,23 @@
         (local.set $band (local.get $bandEnd))
         (br $bands))))
 
+;; dst[r, 0…8] = src[r·stride … r·stride + 8] for r < count (stride in floats, src and dst not
+  ;; overlapping): gathers runs of 8 values lying `stride` apart into one run, as the SIMD kernels read
+  ;; their packed filters and weights (wasm-conv-forward.ts, wasm-matmul.ts). Two 16-byte moves a run,
+  ;; where the JS loop it replaces moved one value at a time.
+  (func (export "gather_runs8") (param $src i32) (param $stride i32) (param $dst i32) (param $count i32)
+    (local $end i32) (local $step i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $count) (i32.const 5))))
+    (local.set $step (i32.shl (local.get $stride) (i32.const 2)))
+    (block $done
+      (loop $runs
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (v128.store (local.get $dst) (v128.load (local.get $src)))
+        (v128.store offset=16 (local.get $dst) (v128.load offset=16 (local.get $src)))
+        (local.set $src (i32.add (local.get $src) (local.get $step)))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+        (br $runs))))
+
   ;; One SGD-with-momentum step over n float32 values, with the gradient g0 + g1 and L2 decay
   ;; (PyTorch's SGD): g = g0 + g1 + wd·w; v = μ·v + g; out = w − lr·v, or with Nesterov
   ;; out = w − lr·(g + μ·v). `v` is updated in place; `out` may be `w`.
