@@ -6,6 +6,7 @@ import { ENV } from '../env'
 import { startWebGpu } from './webgpu'
 import { trainWorkerCount } from './worker-count'
 import { installEarlyTapeRelease } from './early-tape-release'
+import { installLightSaves } from './light-saves'
 import { registerWasmConvGradients } from './wasm-conv-gradients'
 import { registerWasmConvForward } from './wasm-conv-forward'
 import { registerWasmIdentity } from './wasm-identity'
@@ -93,6 +94,7 @@ export async function selectBackend(force?: BackendName): Promise<BackendInfo> {
 
 function choose(info: BackendInfo, attempts: BackendAttempt[], reason: string): BackendInfo {
   installEarlyTapeRelease()
+  installLightSaves()
   attempts.push({ backend: info.backend, chosen: true, reason, adapter: info.adapter })
   selected = { ...info, attempts }
   return selected
