@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { selectBackend } from '../../../src/engine/backend/select-backend'
-import { syncedBatchNormTraining, type ChannelSumReducer } from '../../../src/engine/models/synced-batch-norm'
+import { movingAverage, syncedBatchNormTraining, type ChannelSumReducer } from '../../../src/engine/models/synced-batch-norm'
 import { createRandom } from '../../../src/engine/random'
 
 /** One worker: the sums are this shard's own. */
@@ -102,6 +102,20 @@ describe('syncedBatchNormTraining', () => {
       })
     }
   }
+
+  it('updates the moving averages in JS to the same bits as the tf ops it replaces', async () => {
+    await tf.setBackend('wasm')
+    const random = createRandom(11)
+    const values = (scale: number): Float32Array => Float32Array.from({ length: 37 }, () => (random.next() * 2 - 1) * scale)
+    for (const [scale, momentum] of [[1, 0.9], [300, 0.99], [1e-3, 0.1]] as const) {
+      const moving = tf.tensor1d(values(scale))
+      const batch = values(scale)
+      const ours = tf.tidy(() => movingAverage(moving, batch, momentum).dataSync())
+      const ops = tf.tidy(() => tf.sub(moving, tf.mul(tf.sub(moving, tf.tensor1d(batch)), 1 - momentum)).dataSync())
+      expect(Array.from(ours), `scale ${scale}, momentum ${momentum}`).toEqual(Array.from(ops))
+      moving.dispose()
+    }
+  })
 
   it('frees its intermediates', async () => {
     await tf.setBackend('wasm')
