@@ -12,6 +12,7 @@ import { registerWasmConvForward } from './wasm-conv-forward'
 import { registerWasmIdentity } from './wasm-identity'
 import { registerWasmMatMul } from './wasm-matmul'
 import { registerBatchNormGradient } from './batch-norm-gradient'
+import { registerReluGradient } from './relu-gradient'
 import { registerWasmMaxPoolGrad } from './wasm-max-pool-grad'
 import { registerWasmReductions } from './wasm-reductions'
 import { MAX_WASM_THREADS, prepareWasmThreads, wasmThreadsCount } from './wasm-threads'
@@ -140,6 +141,7 @@ async function startWasm(gpuProblem: GpuProblem | undefined): Promise<BackendInf
   registerWasmConvForward()
   registerWasmMatMul()
   registerBatchNormGradient()
+  registerReluGradient()
   registerWasmReductions()
   registerWasmMaxPoolGrad()
   registerWasmIdentity()

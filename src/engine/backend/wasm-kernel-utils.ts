@@ -58,6 +58,11 @@ export function padImage(src: Float32Array, dst: Float32Array, [n, h, w, c]: [nu
   }
 }
 
+/** A float32 tensor, tracked by the engine, whose values a kernel is about to write (wasm memory, uninitialised). */
+export function newWasmTensor(backend: BackendWasm, shape: number[]): tf.Tensor {
+  return tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, 'float32'), backend)
+}
+
 /** All of wasm memory as floats, as it is now (valid until the next allocation). */
 export function heapF32View(backend: BackendWasm): Float32Array {
   return new Float32Array(currentBuffer(backend))

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { batchNormGradientSums } from '../backend/batch-norm-gradient'
 import { SimdKernels, simdKernelsFor } from '../backend/simd/simd-kernels'
-import { BACKEND } from '../backend/wasm-kernel-utils'
+import { BACKEND, newWasmTensor } from '../backend/wasm-kernel-utils'
 
 /** Sums a small vector over every data-parallel worker (see train/parallel/collective.ts). */
 export interface ChannelSumReducer {
@@ -164,11 +164,6 @@ function inputGradient(x: tf.Tensor, dy: tf.Tensor, mean: Float32Array, g: Float
   const offset = (t: tf.Tensor): number => SimdKernels.offsetOf(wasm, t)
   simd.batchNormBackward(offset(x), offset(dy), offset(out), x.size / channels, channels, mean, g, h, k)
   return out
-}
-
-/** A float32 tensor whose values a kernel is about to write (wasm memory, uninitialised). */
-function newWasmTensor(wasm: BackendWasm, shape: number[]): tf.Tensor {
-  return tf.engine().makeTensorFromTensorInfo(wasm.makeOutput(shape, 'float32'), wasm)
 }
 
 /** [count, Σx per channel…, Σx² per channel…] over every axis but the last, in float64. */

@@ -18,6 +18,7 @@ interface KernelExports {
   conv_input_grad(dyp: number, wt: number, dx: number, n: number, h: number, w: number, c: number, hp: number, wp: number, o: number, fh: number, fw: number, shift: number, bias: number): void
   conv_filter_grad(x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, fh: number, fw: number, top: number, left: number, chunkRows: number): void
   transpose(src: number, dst: number, rows: number, cols: number): void
+  relu_grad(x: number, dy: number, dx: number, n: number): void
   gather_runs8(src: number, stride: number, dst: number, count: number): void
 }
 
