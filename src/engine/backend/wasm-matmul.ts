@@ -121,7 +121,9 @@ function productInSimdKernel(wasm: BackendWasm, simd: SimdKernels, a: tf.TensorI
     const offset = (t: tf.TensorInfo): number => SimdKernels.offsetOf(wasm, t)
     const from = offset(b)
     const to = offset(packed)
-    for (let cb = 0; cb < n; cb += 8) simd.exports.gather_runs8(from + 4 * cb, n, to + 4 * cb * k, k)
+    let cb = 0
+    for (; cb + 32 <= n; cb += 32) simd.exports.gather_runs8x4(from + 4 * cb, n, to + 4 * cb * k, k, 32 * k)
+    for (; cb < n; cb += 8) simd.exports.gather_runs8(from + 4 * cb, n, to + 4 * cb * k, k)
     // conv_input_grad's dy is A as one row of m pixels ([1, 1, m, k], no padding), its filter B.
     simd.exports.conv_input_grad(offset(a), to, offset(out), 1, 1, m, n, 1, m, k, 1, 1, 0, 0)
     return out

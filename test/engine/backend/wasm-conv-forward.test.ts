@@ -32,7 +32,9 @@ const OURS: Case[] = [
   { name: 'pad wider than the filter', x: [2, 5, 5, 13], filter: [1, 1, 13, 8], pad: 2 },
   { name: '25 positions (a short last group of 4), batch 1', x: [1, 5, 5, 24], filter: [3, 3, 24, 8], pad: 'same', bias: true },
   { name: '4×4 images, 64 → 16', x: [3, 4, 4, 64], filter: [3, 3, 64, 16], pad: 'same', bias: true },
-  { name: '5×5 filter', x: [2, 9, 9, 8], filter: [5, 5, 8, 8], pad: 'same', bias: true }
+  { name: '5×5 filter', x: [2, 9, 9, 8], filter: [5, 5, 8, 8], pad: 'same', bias: true },
+  // The filter packed four groups of 8 output channels at a time, then one group alone.
+  { name: '40 output channels', x: [2, 6, 6, 8], filter: [3, 3, 8, 40], pad: 'same', bias: true }
 ]
 
 const WASMS_OWN: Case[] = [

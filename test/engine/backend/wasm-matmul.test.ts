@@ -52,7 +52,9 @@ describe('wasm BatchMatMul with transposes', () => {
     // the workbench's SIMD kernel, with a short last group of rows, and batched with batch 1.
     [[13, 20], [20, 24], false, false],
     [[3, 45], [45, 64], false, false],
-    [[1, 4, 37], [1, 37, 16], false, false]
+    [[1, 4, 37], [1, 37, 16], false, false],
+    // B packed four groups of 8 columns at a time, then one group alone.
+    [[5, 12], [12, 40], false, false]
   ])('%j × %j (transposeA %s, transposeB %s) matches cpu', async (sa, sb, ta, tb) => {
     const { cpu, wasm } = await onBoth([sa, sb], (a, b) => tf.matMul(a, b, ta, tb))
     expectClose(wasm, cpu)

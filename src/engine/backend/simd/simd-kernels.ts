@@ -20,6 +20,7 @@ interface KernelExports {
   transpose(src: number, dst: number, rows: number, cols: number): void
   relu_grad(x: number, dy: number, dx: number, n: number): void
   gather_runs8(src: number, stride: number, dst: number, count: number): void
+  gather_runs8x4(src: number, stride: number, dst: number, count: number, panelBytes: number): void
 }
 
 /** The parts of the WebAssembly API used here (the node typings in use do not declare them). */
