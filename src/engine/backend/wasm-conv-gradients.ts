@@ -112,13 +112,7 @@ function filterGradientSimd(wasm: BackendWasm, simd: SimdKernels, x: TensorInfo,
     let image = x
     if (padded !== channels) {
       image = temp(wasm.makeOutput([n, inH, inW, padded], 'float32'))
-      const src = heapF32(wasm, x)
-      const dst = heapF32(wasm, image)
-      // Value by value: a fill() call per pixel for its one or two zeros took longer than the copy.
-      for (let p = 0, from = 0, to = 0; p < n * inH * inW; p++) {
-        for (let c = 0; c < channels; c++) dst[to++] = src[from++] as number
-        for (let c = channels; c < padded; c++) dst[to++] = 0
-      }
+      simd.exports.widen_channels(SimdKernels.offsetOf(wasm, x), SimdKernels.offsetOf(wasm, image), n * inH * inW, channels, padded)
     }
     const dw = wasm.makeOutput(padded === channels ? filterShape : [fh, fw, padded, outC], 'float32')
     const offset = (t: TensorInfo): number => SimdKernels.offsetOf(wasm, t)

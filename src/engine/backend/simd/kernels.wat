@@ -492,6 +492,32 @@
         (local.set $d3 (i32.add (local.get $d3) (i32.const 32)))
         (br $runs))))
 
+;; dst[p, 0…c] = src[p, 0…c] and dst[p, c…cp] = 0 for p < pixels: an image with c channels widened to
+  ;; cp ≥ c, as conv_filter_grad wants whole groups of 4 (an RGB image gets a zero fourth channel). In
+  ;; JS this was a millisecond of every width-¼ step, for the first layer’s 32 × 32 × 32 × 3 input. (The
+  ;; filter gradient rows of the extra channels are dropped: the zeros only keep them finite.)
+  (func (export "widen_channels") (param $src i32) (param $dst i32) (param $pixels i32) (param $c i32) (param $cp i32)
+    (local $end i32) (local $i i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $pixels) (local.get $cp)) (i32.const 2))))
+    (block $done
+      (loop $pixelLoop
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (local.set $i (i32.const 0))
+        (loop $copy
+          (f32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2)))
+            (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br_if $copy (i32.lt_u (local.get $i) (local.get $c))))
+        (block $zeroed
+          (loop $zero
+            (br_if $zeroed (i32.ge_u (local.get $i) (local.get $cp)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))) (f32.const 0))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $zero)))
+        (local.set $src (i32.add (local.get $src) (i32.shl (local.get $c) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $dst) (i32.shl (local.get $cp) (i32.const 2))))
+        (br $pixelLoop))))
+
   ;; One SGD-with-momentum step over n float32 values, with the gradient g0 + g1 and L2 decay
   ;; (PyTorch's SGD): g = g0 + g1 + wd·w; v = μ·v + g; out = w − lr·v, or with Nesterov
   ;; out = w − lr·(g + μ·v). `v` is updated in place; `out` may be `w`.

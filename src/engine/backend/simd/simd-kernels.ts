@@ -19,6 +19,7 @@ interface KernelExports {
   conv_filter_grad(x: number, dy: number, dw: number, n: number, h: number, w: number, c: number, oh: number, ow: number, o: number, fh: number, fw: number, top: number, left: number, chunkRows: number): void
   transpose(src: number, dst: number, rows: number, cols: number): void
   relu_grad(x: number, dy: number, dx: number, n: number): void
+  widen_channels(src: number, dst: number, pixels: number, c: number, cp: number): void
   gather_runs8(src: number, stride: number, dst: number, count: number): void
   gather_runs8x4(src: number, stride: number, dst: number, count: number, panelBytes: number): void
 }
