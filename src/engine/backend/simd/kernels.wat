@@ -48,7 +48,7 @@
           (br_if $groups (i32.lt_u (local.get $x) (local.get $rowEnd))))
         (br $rows))))
 
-;; The batch-norm gradient's sums: out[c] += Σ_p dy[p, c] and out[C + c] += Σ_p dy[p, c]·(x[p, c] − mean[c]),
+  ;; The batch-norm gradient's sums: out[c] += Σ_p dy[p, c] and out[C + c] += Σ_p dy[p, c]·(x[p, c] − mean[c]),
   ;; in float64 (mean: `channels` float32 values), channels a multiple of 4, in the order of p, as the JS loop.
   (func (export "batch_norm_grad_sums")
     (param $x i32) (param $dy i32) (param $mean i32) (param $positions i32) (param $channels i32) (param $out i32)
@@ -359,7 +359,7 @@
         (local.set $src (i32.add (local.get $src) (i32.const 4)))
         (br $tail))))
 
-;; The ReLU's gradient in one pass: dx[i] = dy[i] · (x[i] > 0 ? 1 : 0), for n float32 values.
+  ;; The ReLU's gradient in one pass: dx[i] = dy[i] · (x[i] > 0 ? 1 : 0), for n float32 values.
   ;; Multiplied, not masked, so that the bits are those of tfjs's mul(dy, cast(step(x))) (−0 where
   ;; dy < 0 and x ≤ 0, NaN where dy is infinite), which took three elementwise passes.
   (func (export "relu_grad") (param $x i32) (param $dy i32) (param $dx i32) (param $n i32)
@@ -443,7 +443,7 @@
         (local.set $band (local.get $bandEnd))
         (br $bands))))
 
-;; dst[r, 0…8] = src[r·stride … r·stride + 8] for r < count (stride in floats, src and dst not
+  ;; dst[r, 0…8] = src[r·stride … r·stride + 8] for r < count (stride in floats, src and dst not
   ;; overlapping): gathers runs of 8 values lying `stride` apart into one run, as the SIMD kernels read
   ;; their packed filters and weights (wasm-conv-forward.ts, wasm-matmul.ts). Two 16-byte moves a run,
   ;; where the JS loop it replaces moved one value at a time. (Reading the source end to end and
@@ -462,7 +462,7 @@
         (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
         (br $runs))))
 
-;; gather_runs8 for four neighbouring runs at once: dst[g, r, 0…8] = src[r·stride + 8·g …] for g < 4,
+  ;; gather_runs8 for four neighbouring runs at once: dst[g, r, 0…8] = src[r·stride + 8·g …] for g < 4,
   ;; panel g starting g·panelBytes after dst. Each row then gives 128 bytes (two whole cache lines) per
   ;; visit instead of 32, a quarter of the row visits (and of the TLB misses, rows being 16 KB apart
   ;; in a width-1 dense layer): fc2's forward at batch 32, alternating runs, width 1 48 → 37 ms,
@@ -492,7 +492,7 @@
         (local.set $d3 (i32.add (local.get $d3) (i32.const 32)))
         (br $runs))))
 
-;; dst[p, 0…c] = src[p, 0…c] and dst[p, c…cp] = 0 for p < pixels: an image with c channels widened to
+  ;; dst[p, 0…c] = src[p, 0…c] and dst[p, c…cp] = 0 for p < pixels: an image with c channels widened to
   ;; cp ≥ c, as conv_filter_grad wants whole groups of 4 (an RGB image gets a zero fourth channel). In
   ;; JS this was a millisecond of every width-¼ step, for the first layer’s 32 × 32 × 32 × 3 input. (The
   ;; filter gradient rows of the extra channels are dropped: the zeros only keep them finite.)
