@@ -44,16 +44,26 @@ export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
 }
 
 /**
- * Copies an NHWC image [n, h, w, c] into a zeroed [n, hp, wp, c] one with its top-left corner at
- * (top, left): the border the SIMD convolution kernels read instead of checking bounds.
+ * Copies an NHWC image [n, h, w, c] into a [n, hp, wp, c] one with its top-left corner at (top, left)
+ * and zeros around it: the border the SIMD convolution kernels read instead of checking bounds. Only
+ * the border is zeroed (zeroing the whole image first wrote most values twice).
  */
 export function padImage(src: Float32Array, dst: Float32Array, [n, h, w, c]: [number, number, number, number], hp: number, wp: number, top: number, left: number): void {
-  dst.fill(0)
   const rowValues = w * c
+  const paddedRow = wp * c
+  const leftValues = left * c
+  const rightStart = leftValues + rowValues
   for (let b = 0; b < n; b++) {
+    const image = b * hp * paddedRow
+    // The rows above and below the image, then each image row's left and right margins.
+    dst.fill(0, image, image + top * paddedRow)
+    dst.fill(0, image + Math.min(hp, top + h) * paddedRow, image + hp * paddedRow)
     for (let y = 0; y < h; y++) {
+      const row = image + (y + top) * paddedRow
       const from = (b * h + y) * rowValues
-      dst.set(src.subarray(from, from + rowValues), ((b * hp + y + top) * wp + left) * c)
+      if (leftValues > 0) dst.fill(0, row, row + leftValues)
+      dst.set(src.subarray(from, from + rowValues), row + leftValues)
+      if (rightStart < paddedRow) dst.fill(0, row + rightStart, row + paddedRow)
     }
   }
 }
