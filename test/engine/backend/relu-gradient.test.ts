@@ -18,7 +18,7 @@ describe('the ReLU gradient on wasm', () => {
     // Zeros in x (the kink: gradient 0) and negative dy (where the product is −0).
     const x = tf.tensor(Float32Array.from({ length: size }, (_, i) => (i % 7 === 0 ? 0 : random.next() * 2 - 1)), shape)
     const dy = tf.tensor(Float32Array.from({ length: size }, () => random.next() * 2 - 1), shape)
-    let ours = new Float32Array()
+    let ours: Float32Array = new Float32Array()
     const profile = await tf.profile(() => {
       ours = tf.tidy(() => tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy).dataSync() as Float32Array)
     })
