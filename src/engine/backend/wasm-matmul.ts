@@ -26,8 +26,10 @@ let seenRight = new WeakSet<object>()
  * (op(B)ᵀ·op(A)ᵀ)ᵀ — whichever moves fewer bytes through transposes (blocked, in JS) and packing.
  * A dense layer's input gradient dy·Wᵀ then becomes (W·dyᵀ)ᵀ: the big weight matrix is read as it
  * lies, and only the batch-sized operands are transposed and packed. A right operand that comes back
- * (a dense layer's weights in inference) is multiplied as it stands, so XNNPACK packs it once.
- * Idempotent.
+ * (a dense layer's weights in inference) is multiplied as it stands, so XNNPACK packs it once. A plain
+ * A·B whose B is new (a dense layer's forward pass in training) runs in the workbench's SIMD kernel
+ * instead (productInSimdKernel). The two round differently: the same product can differ in its last
+ * bits between a weight matrix's first use and the next ones. Idempotent.
  */
 export function registerWasmMatMul(): void {
   const current = tf.getKernel(MATMUL, BACKEND)
@@ -108,7 +110,7 @@ function transposeMatrix(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo 
  * A·B for [1, m, k] · [1, k, n], n a multiple of 8, where B is new (training: a dense layer's weights
  * change every step), in the convolution kernel (kernels.wat, conv_input_grad): the product is a
  * 1×1 convolution of A, as an image of m pixels with k channels, with B as its filter. That kernel
- * reads B packed in groups of 8 columns, [n / 8, k, 8]: one pass of 32-byte moves (gather_runs8),
+ * reads B packed in groups of 8 columns, [n / 8, k, 8]: one pass of 32-byte moves (gather_runs8x4),
  * where XNNPACK packs B in its own layout (or the flipped product transposes it) on every call.
  * VGG11 width ¼, batch 32, fc2's forward (32×1024 · 1024×1024, a new B each call), alternating runs:
  * 6.9 → 2.9 ms (4.1 → 2.3 in a quieter phase of this machine). The other two products of a dense
