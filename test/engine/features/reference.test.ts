@@ -107,7 +107,10 @@ describe.skipIf(!realDataFolder(CIFAR, 'head vs reference on real CIFAR-10 featu
       `${layer} k=${k ?? 'all'} (${trainRows.dims} dims, ${std.constantDims} constant on ${rows.length} rows): head ${(100 * head.testAcc).toFixed(1)}% (test loss ${head.testLoss.toFixed(2)}, epoch 1 ${head.curve[0].testLoss.toFixed(2)} vs train ${head.curve[0].trainLoss.toFixed(2)}), reference ${(100 * reference.acc).toFixed(1)}% (test loss ${reference.loss.toFixed(2)}, ${fit.iterations} L-BFGS steps, |grad| ${fit.gradNorm.toExponential(1)})`
     )
     expect(fit.gradNorm).toBeLessThan(1e-3) // solved (near) to convergence
-    expect(reference.acc).toBeGreaterThan(1 / 5 + 0.05) // the features carry the classes: the comparison means something
+    // The features carry the classes, so the comparison means something: clearly above chance (20 %) from
+    // 8 images per class on. From 2 per class the reference's own accuracy is mostly noise (23.1–37.5 % at
+    // block5_pool over six CI runs, the frozen network trained anew each time): above chance is all it shows.
+    expect(reference.acc).toBeGreaterThan(1 / 5 + (k === 2 ? 0 : 0.05))
     expect(Math.abs(head.testAcc - reference.acc)).toBeLessThan(AGREEMENT)
     // Losses too: accuracy alone forgives a head whose logits blew up early and recovered (the old 1e-6
     // floor gave test losses of 1,905 at epoch 1 and 11.7 at the end here, against the reference's 5.4).
