@@ -72,23 +72,12 @@ function convolve(wasm: BackendWasm, simd: SimdKernels, x: TensorInfo, filter: T
 
 /**
  * The filter w[i, j, c, o] (at byte offset `filter`) rotated 180° and packed as the kernel reads it
- * (into `packed`): p[o / 8, tap, c, o mod 8] with tap = (fh−1−i)·fw + (fw−1−j). Each group of 8 output
- * channels is a run of 8 values in a row of w, gathered in wasm four groups at a time where there are
- * four (gather_runs8x4, else gather_runs8): the JS loop that did this a value at a time was 1.2 ms of
- * a width-¼ worker step.
+ * (into `packed`): p[o / 8, tap, c, o mod 8] with tap = (fh−1−i)·fw + (fw−1−j). Each tap's [c, o]
+ * matrix goes into the panels of 8 output channels in wasm (packPanels8): the JS loop that did this a
+ * value at a time was 1.2 ms of a width-¼ worker step.
  */
 function packRotatedFilter(simd: SimdKernels, filter: number, packed: number, fh: number, fw: number, c: number, o: number): void {
   const taps = fh * fw
-  const panelBytes = 32 * taps * c
-  for (let ob = 0; ob < o; ) {
-    const four = ob + 32 <= o
-    for (let tap = 0; tap < taps; tap++) {
-      // Tap (i, j) of w, tap = i·fw + j, is tap taps − 1 − tap of the rotated filter.
-      const from = filter + 4 * (tap * c * o + ob)
-      const to = packed + (ob / 8) * panelBytes + 32 * (taps - 1 - tap) * c
-      if (four) simd.exports.gather_runs8x4(from, o, to, c, panelBytes)
-      else simd.exports.gather_runs8(from, o, to, c)
-    }
-    ob += four ? 32 : 8
-  }
+  // Tap (i, j) of w, tap = i·fw + j, is tap taps − 1 − tap of the rotated filter.
+  for (let tap = 0; tap < taps; tap++) simd.packPanels8(filter + 4 * tap * c * o, o, c, o, packed + 32 * (taps - 1 - tap) * c, 32 * taps * c)
 }

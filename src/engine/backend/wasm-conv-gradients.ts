@@ -241,7 +241,7 @@ function inputGradientSimd(wasm: BackendWasm, simd: SimdKernels, dy: TensorInfo,
     // Views after every makeOutput: an allocation may grow (and so replace) wasm's memory.
     padImage(heapF32(wasm, dy), heapF32(wasm, padded), [n, oh, ow, o], hp, wp, padTop, padLeft)
     const offset = (t: TensorInfo): number => SimdKernels.offsetOf(wasm, t)
-    packFilterForInputGradient(wasm, simd, filter, packed, fh * fw, c, o)
+    packFilterForInputGradient(wasm, filter, packed, fh * fw, c, o)
     const shift = ((top + padTop) * wp + left + padLeft) * o * 4
     simd.exports.conv_input_grad(offset(padded), offset(packed), offset(dx), n, h, w, c, hp, wp, o, fh, fw, shift, 0)
     return dx
@@ -250,28 +250,14 @@ function inputGradientSimd(wasm: BackendWasm, simd: SimdKernels, dy: TensorInfo,
 
 /**
  * The filter [taps, c, o] as conv_input_grad reads it: wp[c / 8, tap, o, c mod 8]. For each group and
- * tap that is the filter's 8 rows of that group, [8, o], transposed to [o, 8]: the SIMD transpose
- * when o is a multiple of 4 (in a width-¼ worker step, 1.7 ms in the JS loop below), else that loop.
+ * tap that is the filter's 8 rows of that group, [8, o], transposed to [o, 8] (transposeInWasm: the
+ * SIMD kernel where o is a multiple of 4; a JS loop doing this was 1.7 ms of a width-¼ worker step).
  */
-function packFilterForInputGradient(wasm: BackendWasm, simd: SimdKernels, filter: TensorInfo, packed: TensorInfo, taps: number, c: number, o: number): void {
-  if (o % 4 === 0) {
-    const from = SimdKernels.offsetOf(wasm, filter)
-    let to = SimdKernels.offsetOf(wasm, packed)
-    for (let cb = 0; cb < c; cb += 8) {
-      for (let tap = 0; tap < taps; tap++, to += 32 * o) simd.exports.transpose(from + 4 * (tap * c + cb) * o, to, 8, o)
-    }
-    return
-  }
-  const src = heapF32(wasm, filter)
-  const dst = heapF32(wasm, packed)
-  let d = 0
+function packFilterForInputGradient(wasm: BackendWasm, filter: TensorInfo, packed: TensorInfo, taps: number, c: number, o: number): void {
+  const from = SimdKernels.offsetOf(wasm, filter)
+  let to = SimdKernels.offsetOf(wasm, packed)
   for (let cb = 0; cb < c; cb += 8) {
-    for (let tap = 0; tap < taps; tap++) {
-      const rows = (tap * c + cb) * o
-      for (let oi = 0; oi < o; oi++) {
-        for (let k = 0, s = rows + oi; k < 8; k++, s += o) dst[d++] = src[s] as number
-      }
-    }
+    for (let tap = 0; tap < taps; tap++, to += 32 * o) transposeInWasm(wasm, from + 4 * (tap * c + cb) * o, to, 8, o)
   }
 }
 

@@ -110,7 +110,7 @@ function transposeMatrix(backend: BackendWasm, x: tf.TensorInfo): tf.TensorInfo 
  * A·B for [1, m, k] · [1, k, n], n a multiple of 8, where B is new (training: a dense layer's weights
  * change every step), in the convolution kernel (kernels.wat, conv_input_grad): the product is a
  * 1×1 convolution of A, as an image of m pixels with k channels, with B as its filter. That kernel
- * reads B packed in groups of 8 columns, [n / 8, k, 8]: one pass of 32-byte moves (gather_runs8x4),
+ * reads B packed in groups of 8 columns, [n / 8, k, 8]: one pass of 32-byte moves (packPanels8),
  * where XNNPACK packs B in its own layout (or the flipped product transposes it) on every call.
  * VGG11 width ¼, batch 32, fc2's forward (32×1024 · 1024×1024, a new B each call), alternating runs:
  * 6.9 → 2.9 ms (4.1 → 2.3 in a quieter phase of this machine). The other two products of a dense
@@ -121,13 +121,9 @@ function productInSimdKernel(wasm: BackendWasm, simd: SimdKernels, a: tf.TensorI
     const packed = temp(wasm.makeOutput([n / 8, k, 8], 'float32'))
     const out = wasm.makeOutput([1, m, n], 'float32')
     const offset = (t: tf.TensorInfo): number => SimdKernels.offsetOf(wasm, t)
-    const from = offset(b)
-    const to = offset(packed)
-    let cb = 0
-    for (; cb + 32 <= n; cb += 32) simd.exports.gather_runs8x4(from + 4 * cb, n, to + 4 * cb * k, k, 32 * k)
-    for (; cb < n; cb += 8) simd.exports.gather_runs8(from + 4 * cb, n, to + 4 * cb * k, k)
+    simd.packPanels8(offset(b), n, k, n, offset(packed), 32 * k)
     // conv_input_grad's dy is A as one row of m pixels ([1, 1, m, k], no padding), its filter B.
-    simd.exports.conv_input_grad(offset(a), to, offset(out), 1, 1, m, n, 1, m, k, 1, 1, 0, 0)
+    simd.exports.conv_input_grad(offset(a), offset(packed), offset(out), 1, 1, m, n, 1, m, k, 1, 1, 0, 0)
     return out
   })
 }

@@ -445,7 +445,7 @@
 
   ;; dst[r, 0…8] = src[r·stride … r·stride + 8] for r < count (stride in floats, src and dst not
   ;; overlapping): gathers runs of 8 values lying `stride` apart into one run, as the SIMD kernels read
-  ;; their packed filters and weights (wasm-conv-forward.ts, wasm-matmul.ts). Two 16-byte moves a run,
+  ;; their packed filters and weights (SimdKernels.packPanels8). Two 16-byte moves a run,
   ;; where the JS loop it replaces moved one value at a time. (Reading the source end to end and
   ;; writing a row into every panel in turn took twice as long for a 1024 × 1024 dense layer: its
   ;; panels' rows lie 32 KB apart, all in the same few cache sets.)

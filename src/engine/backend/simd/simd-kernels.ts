@@ -124,6 +124,20 @@ export class SimdKernels {
     this.exports.batch_norm_backward(x, dy, m, gv, hv, kv, out, positions, channels)
   }
 
+  /**
+   * Packs the `columns` (a multiple of 8) of a [rows, stride] float32 matrix at byte offset `src` into
+   * panels of 8 columns, [rows, 8] each, panel g at dst + g·panelBytes: the layout conv_input_grad
+   * reads its filter in. Four panels per row visit where four remain (whole cache lines), else one.
+   */
+  packPanels8(src: number, stride: number, rows: number, columns: number, dst: number, panelBytes: number): void {
+    for (let cb = 0; cb < columns; ) {
+      const four = cb + 32 <= columns
+      if (four) this.exports.gather_runs8x4(src + 4 * cb, stride, dst + (cb / 8) * panelBytes, rows, panelBytes)
+      else this.exports.gather_runs8(src + 4 * cb, stride, dst + (cb / 8) * panelBytes, rows)
+      cb += four ? 32 : 8
+    }
+  }
+
   /** Copies per-channel vectors into the scratch area as float32, one after another; returns their offsets. */
   private vectors(channels: number, ...values: ArrayLike<number>[]): number[] {
     const base = this.scratch(4 * channels * values.length)
