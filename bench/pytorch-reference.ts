@@ -18,7 +18,7 @@ function pythonCandidates(): string[] {
  * thread per core, as a user who calls torch.set_num_threads would run it (skipped when the same).
  * Both are fair comparisons. `onRun` sees each run as it finishes.
  */
-export function runPyTorch(options: { widths: number[]; batchSize: number; minSeconds: number; onRun?: (run: PyTorchRun, isDefault: boolean) => void }): PyTorchReference {
+export function runPyTorch(options: { widths: number[]; batchSize: number; minSeconds: number; warmupSeconds: number; onRun?: (run: PyTorchRun, isDefault: boolean) => void }): PyTorchReference {
   const candidates = pythonCandidates()
   const python = candidates.find((p) => {
     try {
@@ -34,7 +34,7 @@ export function runPyTorch(options: { widths: number[]; batchSize: number; minSe
   try {
     for (const threads of [0, availableParallelism()]) {
       if (threads !== 0 && threads === runs[0]?.threads) break
-      const args = [script, '--json', '--cfg', JSON.stringify(VGG_CFGS.vgg11), '--widths', options.widths.join(','), '--batch-size', String(options.batchSize), '--min-seconds', String(options.minSeconds), '--threads', String(threads)]
+      const args = [script, '--json', '--cfg', JSON.stringify(VGG_CFGS.vgg11), '--widths', options.widths.join(','), '--batch-size', String(options.batchSize), '--min-seconds', String(options.minSeconds), '--warmup-seconds', String(options.warmupSeconds), '--threads', String(threads)]
       const run = JSON.parse(execFileSync(python, args, { encoding: 'utf8' })) as PyTorchRun
       runs.push({ threads: run.threads, results: run.results.map((r) => ({ width: r.width, trainImagesPerSecond: r.trainImagesPerSecond, inferImagesPerSecond: r.inferImagesPerSecond })) })
       options.onRun?.(runs[runs.length - 1] as PyTorchRun, threads === 0)

@@ -27,8 +27,12 @@ def vgg_bn(cfg: list, width: float, classes: int) -> nn.Module:
                          nn.Linear(fc, classes))
 
 
-def measure(step, batch: int, min_seconds: float, warmup: int = 2) -> float:
-    for _ in range(warmup):
+def measure(step, batch: int, min_seconds: float, warmup_seconds: float) -> float:
+    """As the workbench's bench: untimed steps for at least warmup_seconds (at least two), then timed ones."""
+    start = time.perf_counter()
+    for _ in range(2):
+        step()
+    while time.perf_counter() - start < warmup_seconds:
         step()
     steps, start = 0, time.perf_counter()
     while steps < 2 or time.perf_counter() - start < min_seconds:
@@ -44,8 +48,10 @@ def main() -> None:
     parser.add_argument('--widths', default='1,0.25')
     parser.add_argument('--batch-size', type=int, default=64)
     parser.add_argument('--min-seconds', type=float, default=8)
+    parser.add_argument('--warmup-seconds', type=float, default=None, help='untimed steps first, for at least this long (default: --min-seconds)')
     parser.add_argument('--threads', type=int, default=0, help='torch.set_num_threads (default: leave torch\'s own choice)')
     args = parser.parse_args()
+    warmup = args.min_seconds if args.warmup_seconds is None else args.warmup_seconds
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     results = []
@@ -68,8 +74,8 @@ def main() -> None:
                 model(x)
 
         results.append({'arch': 'vgg11_bn', 'width': width,
-                        'trainImagesPerSecond': round(measure(train_step, args.batch_size, args.min_seconds), 1),
-                        'inferImagesPerSecond': round(measure(infer_step, args.batch_size, args.min_seconds), 1)})
+                        'trainImagesPerSecond': round(measure(train_step, args.batch_size, args.min_seconds, warmup), 1),
+                        'inferImagesPerSecond': round(measure(infer_step, args.batch_size, args.min_seconds, warmup), 1)})
     report = {'backend': 'pytorch', 'threads': torch.get_num_threads(), 'batchSize': args.batch_size, 'results': results}
     print(json.dumps(report, indent=2) if args.json else report)
 

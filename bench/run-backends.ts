@@ -15,6 +15,7 @@ export interface ChildBenchOptions {
   widths: number[]
   batchSize: number
   minSeconds: number
+  warmupSeconds: number
   workers?: number
   /** Kill a child after this many seconds (a hung GPU driver must not hang the bench). */
   timeoutSeconds: number
@@ -37,7 +38,7 @@ export async function benchInChildren(backends: readonly BackendName[], options:
 }
 
 function benchOneChild(backend: BackendName, options: ChildBenchOptions): Promise<BackendBench> {
-  const args = ['--backend', backend, '--json', '--no-memory-check', '--no-pytorch', '--widths', options.widths.join(','), '--batch-size', String(options.batchSize), '--min-seconds', String(options.minSeconds)]
+  const args = ['--backend', backend, '--json', '--no-memory-check', '--no-pytorch', '--widths', options.widths.join(','), '--batch-size', String(options.batchSize), '--min-seconds', String(options.minSeconds), '--warmup-seconds', String(options.warmupSeconds)]
   if (options.workers !== undefined) args.push('--workers', String(options.workers))
   return new Promise((resolve) => {
     let child

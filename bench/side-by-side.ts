@@ -89,6 +89,8 @@ export interface SideBySideReport {
   widths: number[]
   /** Each figure runs at least this long after its warm-up (and at least one step). */
   minSeconds: number
+  /** Untimed steps before each figure, for at least this long (at least one step). */
+  warmupSeconds: number
   backends: BackendBench[]
   /** null when not asked for (--no-pytorch). */
   pytorch: PyTorchReference | null
@@ -158,7 +160,7 @@ function heading(bench: BackendBench): string {
 export function formatSideBySide(report: SideBySideReport): string[] {
   const ran = report.backends.filter((b) => b.results.length > 0)
   const torchRuns = report.pytorch?.available ? report.pytorch.runs : []
-  const lines = [`VGG11-BN, batch ${report.batchSize}, 32×32×3: images per second (timed steps in brackets; each figure ≥ ${report.minSeconds} s after a warm-up, at least 1 step)`]
+  const lines = [`VGG11-BN, batch ${report.batchSize}, 32×32×3: images per second (timed steps in brackets; each figure ≥ ${report.minSeconds} s after a warm-up of ≥ ${report.warmupSeconds} s, at least 1 step)`]
   for (const [title, key, stepsKey] of [
     ['training', 'trainImagesPerSecond', 'trainSteps'],
     ['inference', 'inferImagesPerSecond', 'inferSteps']

@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- [--json] [--widths 1,0.25] [--batch-size 64] [--workers N] [--backend NAME|all]`:
+ * `npm run bench -- [--json] [--widths 1,0.25] [--batch-size 64] [--workers N] [--backend NAME|all] [--min-seconds S] [--warmup-seconds S]`:
  * images per second of VGG11-BN training steps (forward, backward, SGD update) and inference at 32×32×3,
  * after warm-up, with the trainer's own stepper (data-parallel over one worker thread per core on the CPU
  * backends; `threads` in the report is that worker count).
  *
  * Without --backend: on the backend the engine picks, in this process. With --json prints exactly
- * `{ backend, device, threads, batchSize, kernels?, results: [{ arch, width, trainImagesPerSecond, inferImagesPerSecond }], peakRssGB, memoryChecked }`:
+ * `{ backend, device, threads, batchSize, kernels?, warmupSeconds, minSeconds, results: [{ arch, width, trainImagesPerSecond, inferImagesPerSecond }], peakRssGB, memoryChecked }`:
  * `kernels` on wasm says which of the workbench's kernels ran ("simd+fma", "simd" or "off"; see
  * simd-kernels.ts). If PyTorch is importable, times the same step with bench/pytorch_vgg11.py right
  * after (its default threads, then one per core) and prints the ratios; with --json they are added as
@@ -22,9 +22,11 @@
  * is listed with its reason; its --json is a SideBySideReport. `--no-pytorch` skips PyTorch;
  * `--backend-timeout S` (default 3600) kills a child that runs longer.
  *
- * Every figure runs at least --min-seconds (default 8) after a warm-up of two steps, at least one timed
- * step: one warm-up step only, and a single timed step, where one step outlasts --min-seconds (WebGPU on
- * a software adapter at width 1: about a minute a step). The side-by-side tables give each figure's steps.
+ * Every figure runs at least --min-seconds (default 8) after a warm-up of at least --warmup-seconds
+ * (default: --min-seconds) and two steps, at least one timed step: one warm-up step only, and a single
+ * timed step, where one step outlasts --min-seconds (WebGPU on a software adapter at width 1: about a
+ * minute a step). PyTorch's reference warms up and times the same way. The side-by-side tables give
+ * each figure's steps.
  */
 import * as tf from '@tensorflow/tfjs'
 import { parseArgs } from 'node:util'
@@ -45,6 +47,7 @@ const { values } = parseArgs({
     widths: { type: 'string' },
     'batch-size': { type: 'string' },
     'min-seconds': { type: 'string' },
+    'warmup-seconds': { type: 'string' },
     workers: { type: 'string' },
     'memory-check': { type: 'boolean', default: true },
     backend: { type: 'string' },
@@ -58,6 +61,8 @@ const batchSize = Number(values['batch-size'] ?? 64)
 // Each measurement runs at least this long (and at least 1 step; 2 unless one step outlasts it), so
 // fast cases are not noise and slow ones finish.
 const minSeconds = Number(values['min-seconds'] ?? 8)
+// Untimed steps before each measurement, for at least this long: see measure().
+const warmupSeconds = Number(values['warmup-seconds'] ?? minSeconds)
 const SIZE = 32
 const CLASSES = 10
 
@@ -78,13 +83,20 @@ interface Measured {
 
 /**
  * Runs `step` until minSeconds have passed after the warm-up; returns images/s and the timed steps.
- * Warm-up: two untimed runs, or one when it alone outlasts minSeconds. Timed: at least two runs, or
- * one when it alone outlasts minSeconds.
+ * Warm-up: untimed runs for at least warmupSeconds, at least two; one only when it alone outlasts
+ * minSeconds (WebGPU on a software adapter at width 1). A time, not a count of steps: V8 keeps
+ * optimizing the engine's JS (tfjs's bookkeeping, ours) over the first hundred or so steps, so at
+ * width ¼ the first 4 s after two steps ran 10–25 % under the speed the run then held for minutes
+ * (scratch measurements in issue 20's note), and a training run is minutes of that steady state.
+ * Timed: at least two runs, or one when it alone outlasts minSeconds.
  */
 async function measure(step: () => unknown): Promise<Measured> {
   const warmStart = performance.now()
   await step()
-  if (performance.now() - warmStart < minSeconds * 1000) await step()
+  if (performance.now() - warmStart < minSeconds * 1000) {
+    do await step()
+    while (performance.now() - warmStart < warmupSeconds * 1000)
+  }
   let steps = 0
   const start = performance.now()
   while (steps === 0 || performance.now() - start < minSeconds * 1000) {
@@ -159,10 +171,10 @@ async function runDefault(): Promise<void> {
 
   const kernels = info.wasmKernels
   const memory = memoryReport(steps)
-  const report = { backend: info.backend, device: info.device, threads, batchSize, ...(kernels ? { kernels } : {}), results, peakRssGB: memory.gigabytes, memoryChecked: memory.checked }
+  const report = { backend: info.backend, device: info.device, threads, batchSize, ...(kernels ? { kernels } : {}), warmupSeconds, minSeconds, results, peakRssGB: memory.gigabytes, memoryChecked: memory.checked }
   if (values.json) {
     // The PyTorch reference right after ours (the issue's "back to back"), with the ratios.
-    const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds }) : undefined
+    const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds, warmupSeconds }) : undefined
     const withTorch = pytorch ? { ...report, pytorch, ratios: pytorch.available ? pytorch.runs.flatMap((run) => ratiosTo(results, run)) : [] } : report
     process.stdout.write(`${JSON.stringify(withTorch, null, 2)}\n`)
   } else {
@@ -237,8 +249,8 @@ async function runSingle(backend: BackendName): Promise<number> {
   if (values.json) {
     process.stdout.write(`${JSON.stringify(bench, null, 2)}\n`)
   } else {
-    const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds }) : null
-    console.log(formatSideBySide({ arch: 'vgg11_bn', batchSize, widths, minSeconds, backends: [bench], pytorch }).join('\n'))
+    const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds, warmupSeconds }) : null
+    console.log(formatSideBySide({ arch: 'vgg11_bn', batchSize, widths, minSeconds, warmupSeconds, backends: [bench], pytorch }).join('\n'))
   }
   if (memory) printMemory(memory.line)
   else if (values['memory-check']) process.stderr.write('no memory check on webgpu: the process RSS does not count GPU memory\n')
@@ -249,10 +261,10 @@ async function runSingle(backend: BackendName): Promise<number> {
 async function runMany(backends: BackendName[]): Promise<void> {
   const timeoutSeconds = Number(values['backend-timeout'] ?? 3600)
   const log = (line: string): void => void process.stderr.write(`${line}\n`)
-  const results = await benchInChildren(backends, { widths, batchSize, minSeconds, workers: workersWanted, timeoutSeconds, log })
+  const results = await benchInChildren(backends, { widths, batchSize, minSeconds, warmupSeconds, workers: workersWanted, timeoutSeconds, log })
   if (values.pytorch) log('PyTorch reference…')
-  const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds }) : null
-  const report: SideBySideReport = { arch: 'vgg11_bn', batchSize, widths, minSeconds, backends: results, pytorch }
+  const pytorch = values.pytorch ? runPyTorch({ widths, batchSize, minSeconds, warmupSeconds }) : null
+  const report: SideBySideReport = { arch: 'vgg11_bn', batchSize, widths, minSeconds, warmupSeconds, backends: results, pytorch }
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else console.log(formatSideBySide(report).join('\n'))
 }
@@ -350,6 +362,7 @@ function comparePyTorch(ours: Figures[]): void {
     widths,
     batchSize,
     minSeconds,
+    warmupSeconds,
     onRun: (torch, isDefault) => {
       console.log(isDefault ? `PyTorch reference, its default ${torch.threads} thread(s):` : `PyTorch with torch.set_num_threads(${torch.threads}):`)
       const ratios = ratiosTo(ours, torch)

@@ -26,7 +26,7 @@ describe('bench --backend parsing', () => {
 const lavapipe = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7 (LLVM 15.0.6)', software: true }
 
 function report(backends: BackendBench[], pytorch: SideBySideReport['pytorch'] = null): SideBySideReport {
-  return { arch: 'vgg11_bn', batchSize: 64, widths: [1, 0.25], minSeconds: 8, backends, pytorch }
+  return { arch: 'vgg11_bn', batchSize: 64, widths: [1, 0.25], minSeconds: 8, warmupSeconds: 8, backends, pytorch }
 }
 
 const wasm: BackendBench = {

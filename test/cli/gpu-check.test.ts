@@ -41,7 +41,7 @@ describe('cli gpu-check', () => {
     expect(result.code).toBe(0)
     expect(report.doctor).toMatchObject({ backend: 'wasm', device: 'cpu', attempts: expect.any(Array) })
 
-    expect(report.bench).toMatchObject({ arch: 'vgg11_bn', batchSize: 8, widths: [0.125], minSeconds: 0.2, pytorch: expect.anything() })
+    expect(report.bench).toMatchObject({ arch: 'vgg11_bn', batchSize: 8, widths: [0.125], minSeconds: 0.2, warmupSeconds: 0.2, pytorch: expect.anything() })
     const wasm = report.bench?.backends.find((b) => b.backend === 'wasm')
     expect(wasm).toMatchObject({ status: 'ok', label: expect.stringContaining('wasm'), device: 'cpu' })
     expect(wasm?.results).toHaveLength(1)

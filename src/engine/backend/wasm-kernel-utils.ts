@@ -53,6 +53,12 @@ export function padImage(src: Float32Array, dst: Float32Array, [n, h, w, c]: [nu
   const paddedRow = wp * c
   const leftValues = left * c
   const rightStart = leftValues + rowValues
+  // Views of one buffer (wasm memory, as the kernels pass them): each row moves with copyWithin on one
+  // view of it, where src.subarray would make an object per row (1,000 rows a layer, garbage every step).
+  const shared = src.buffer === dst.buffer
+  const heap = shared ? new Float32Array(dst.buffer) : dst
+  const srcAt = shared ? src.byteOffset / 4 : 0
+  const dstAt = shared ? dst.byteOffset / 4 : 0
   for (let b = 0; b < n; b++) {
     const image = b * hp * paddedRow
     // The rows above and below the image, then each image row's left and right margins.
@@ -62,7 +68,8 @@ export function padImage(src: Float32Array, dst: Float32Array, [n, h, w, c]: [nu
       const row = image + (y + top) * paddedRow
       const from = (b * h + y) * rowValues
       if (leftValues > 0) dst.fill(0, row, row + leftValues)
-      dst.set(src.subarray(from, from + rowValues), row + leftValues)
+      if (shared) heap.copyWithin(dstAt + row + leftValues, srcAt + from, srcAt + from + rowValues)
+      else dst.set(src.subarray(from, from + rowValues), row + leftValues)
       if (rightStart < paddedRow) dst.fill(0, row + rightStart, row + paddedRow)
     }
   }
