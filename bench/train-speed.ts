@@ -85,9 +85,9 @@ interface Measured {
  * Runs `step` until minSeconds have passed after the warm-up; returns images/s and the timed steps.
  * Warm-up: untimed runs for at least warmupSeconds, at least two; one only when it alone outlasts
  * minSeconds (WebGPU on a software adapter at width 1). A time, not a count of steps: V8 keeps
- * optimizing the engine's JS (tfjs's bookkeeping, ours) over the first hundred or so steps, so at
- * width ¼ the first 4 s after two steps ran 10–25 % under the speed the run then held for minutes
- * (scratch measurements in issue 20's note), and a training run is minutes of that steady state.
+ * optimizing the engine's JS (tfjs's bookkeeping, ours) in each worker over the first hundred or so
+ * steps: at width ¼ a new stepper's first 4 s ran at 722 img/s where the same run held 857–909 from
+ * its 8th second to its 48th (issue 20), and a training run is minutes of that steady state.
  * Timed: at least two runs, or one when it alone outlasts minSeconds.
  */
 async function measure(step: () => unknown): Promise<Measured> {
