@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { SimdKernels, simdKernelsFor } from './simd/simd-kernels'
-import { heapF32, padImage, replaceKernel, withScratch } from './wasm-kernel-utils'
+import { heapF32View, padImage, replaceKernel, withScratch } from './wasm-kernel-utils'
 
 const FUSED_CONV = 'FusedConv2D'
 
@@ -58,9 +58,9 @@ function convolve(wasm: BackendWasm, simd: SimdKernels, x: TensorInfo, filter: T
     const padded = temp(wasm.makeOutput([n, hp, wp, c], 'float32'))
     const packed = temp(wasm.makeOutput([o / 8, fh * fw, c, 8], 'float32'))
     const out = wasm.makeOutput([n, oh, ow, o], 'float32')
-    // Views after every makeOutput: an allocation may grow (and so replace) wasm's memory.
-    padImage(heapF32(wasm, x), heapF32(wasm, padded), [n, h, w, c], hp, wp, padInfo.top, padInfo.left)
     const offset = (t: TensorInfo): number => SimdKernels.offsetOf(wasm, t)
+    // The view after every makeOutput: an allocation may grow (and so replace) wasm's memory.
+    padImage(heapF32View(wasm), offset(x) / 4, offset(padded) / 4, [n, h, w, c], hp, wp, padInfo.top, padInfo.left)
     packRotatedFilter(simd, offset(filter), offset(packed), fh, fw, c, o)
     // The kernel's tap (i', j') reads (i'·wp + j') positions before `shift`; with the filter rotated,
     // tap (fh−1−i, fw−1−j) must read (i, j) after the output's own position.

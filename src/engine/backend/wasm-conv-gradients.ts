@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import { SimdKernels, simdKernelsFor } from './simd/simd-kernels'
-import { BACKEND, heapF32, padImage, run, withScratch } from './wasm-kernel-utils'
+import { BACKEND, heapF32, heapF32View, padImage, run, withScratch } from './wasm-kernel-utils'
 import { transposeInWasm } from './wasm-transpose'
 
 /**
@@ -238,9 +238,9 @@ function inputGradientSimd(wasm: BackendWasm, simd: SimdKernels, dy: TensorInfo,
     const padded = temp(wasm.makeOutput([n, hp, wp, o], 'float32'))
     const packed = temp(wasm.makeOutput([c / 8, fh * fw, o, 8], 'float32'))
     const dx = wasm.makeOutput([n, h, w, c], 'float32')
-    // Views after every makeOutput: an allocation may grow (and so replace) wasm's memory.
-    padImage(heapF32(wasm, dy), heapF32(wasm, padded), [n, oh, ow, o], hp, wp, padTop, padLeft)
     const offset = (t: TensorInfo): number => SimdKernels.offsetOf(wasm, t)
+    // The view after every makeOutput: an allocation may grow (and so replace) wasm's memory.
+    padImage(heapF32View(wasm), offset(dy) / 4, offset(padded) / 4, [n, oh, ow, o], hp, wp, padTop, padLeft)
     packFilterForInputGradient(wasm, filter, packed, fh * fw, c, o)
     const shift = ((top + padTop) * wp + left + padLeft) * o * 4
     simd.exports.conv_input_grad(offset(padded), offset(packed), offset(dx), n, h, w, c, hp, wp, o, fh, fw, shift, 0)

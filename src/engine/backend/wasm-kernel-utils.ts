@@ -44,33 +44,28 @@ export function heapF32(backend: BackendWasm, t: TensorInfo): Float32Array {
 }
 
 /**
- * Copies an NHWC image [n, h, w, c] into a [n, hp, wp, c] one with its top-left corner at (top, left)
- * and zeros around it: the border the SIMD convolution kernels read instead of checking bounds. Only
- * the border is zeroed (zeroing the whole image first wrote most values twice).
+ * Copies an NHWC image [n, h, w, c] at index `src` of `memory` into a [n, hp, wp, c] one at index `dst`
+ * with its top-left corner at (top, left) and zeros around it: the border the SIMD convolution kernels
+ * read instead of checking bounds. Only the border is zeroed (zeroing the whole image first wrote most
+ * values twice). One view of all of wasm memory and indices into it, so that each row moves with
+ * copyWithin: a view per row (src.subarray) was ~2,800 objects a width-¼ worker step, 246 KB of garbage.
  */
-export function padImage(src: Float32Array, dst: Float32Array, [n, h, w, c]: [number, number, number, number], hp: number, wp: number, top: number, left: number): void {
+export function padImage(memory: Float32Array, src: number, dst: number, [n, h, w, c]: [number, number, number, number], hp: number, wp: number, top: number, left: number): void {
   const rowValues = w * c
   const paddedRow = wp * c
   const leftValues = left * c
   const rightStart = leftValues + rowValues
-  // Views of one buffer (wasm memory, as the kernels pass them): each row moves with copyWithin on one
-  // view of it, where src.subarray would make an object per row (1,000 rows a layer, garbage every step).
-  const shared = src.buffer === dst.buffer
-  const heap = shared ? new Float32Array(dst.buffer) : dst
-  const srcAt = shared ? src.byteOffset / 4 : 0
-  const dstAt = shared ? dst.byteOffset / 4 : 0
   for (let b = 0; b < n; b++) {
-    const image = b * hp * paddedRow
+    const image = dst + b * hp * paddedRow
     // The rows above and below the image, then each image row's left and right margins.
-    dst.fill(0, image, image + top * paddedRow)
-    dst.fill(0, image + Math.min(hp, top + h) * paddedRow, image + hp * paddedRow)
+    memory.fill(0, image, image + top * paddedRow)
+    memory.fill(0, image + Math.min(hp, top + h) * paddedRow, image + hp * paddedRow)
     for (let y = 0; y < h; y++) {
       const row = image + (y + top) * paddedRow
-      const from = (b * h + y) * rowValues
-      if (leftValues > 0) dst.fill(0, row, row + leftValues)
-      if (shared) heap.copyWithin(dstAt + row + leftValues, srcAt + from, srcAt + from + rowValues)
-      else dst.set(src.subarray(from, from + rowValues), row + leftValues)
-      if (rightStart < paddedRow) dst.fill(0, row + rightStart, row + paddedRow)
+      const from = src + (b * h + y) * rowValues
+      if (leftValues > 0) memory.fill(0, row, row + leftValues)
+      memory.copyWithin(row + leftValues, from, from + rowValues)
+      if (rightStart < paddedRow) memory.fill(0, row + rightStart, row + paddedRow)
     }
   }
 }

@@ -1,4 +1,4 @@
-/** padImage: the image at its offset, zeros everywhere else, whatever the buffer held before. */
+/** padImage: the image at its offset, zeros everywhere else, whatever the memory held before. */
 import { describe, expect, it } from 'vitest'
 import { padImage } from '../../../src/engine/backend/wasm-kernel-utils'
 
@@ -13,28 +13,26 @@ describe('padImage', () => {
     const [n, h, w, c] = shape
     const size = n * h * w * c
     const paddedSize = n * hp * wp * c
-    // Apart, and as the kernels pass them: two views of one buffer (wasm memory), the image after a gap.
-    const apart = [new Float32Array(size), new Float32Array(paddedSize)] as const
-    const memory = new ArrayBuffer(4 * (paddedSize + 5 + size + 3))
-    const inOne = [new Float32Array(memory, 4 * (paddedSize + 5), size), new Float32Array(memory, 0, paddedSize)] as const
-    for (const [src, dst] of [apart, inOne]) check(src, dst, shape, hp, wp, top, left)
-  })
-})
-
-function check(src: Float32Array, dst: Float32Array, shape: readonly [number, number, number, number], hp: number, wp: number, top: number, left: number): void {
-  const [n, h, w, c] = shape
-  src.set(Float32Array.from({ length: n * h * w * c }, (_, i) => i + 1))
-  dst.fill(Number.NaN)
-  const after = new Float32Array(src.buffer, src.byteOffset + 4 * src.length, src.buffer === dst.buffer ? 3 : 0).fill(-1)
-  padImage(src, dst, [n, h, w, c], hp, wp, top, left)
-  expect(after.every((v) => v === -1)).toBe(true)
-  const expected = new Float32Array(dst.length)
-  for (let b = 0; b < n; b++) {
-    for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        for (let k = 0; k < c; k++) expected[((b * hp + y + top) * wp + x + left) * c + k] = src[((b * h + y) * w + x) * c + k] as number
+    // As in wasm memory: a few values, the padded image, a gap, the image, a few values after it.
+    const before = 3
+    const dst = before
+    const src = dst + paddedSize + 5
+    const memory = new Float32Array(src + size + 3).fill(-1)
+    memory.fill(Number.NaN, dst, dst + paddedSize)
+    const image = Float32Array.from({ length: size }, (_, i) => i + 1)
+    memory.set(image, src)
+    padImage(memory, src, dst, [n, h, w, c], hp, wp, top, left)
+    const expected = new Float32Array(paddedSize)
+    for (let b = 0; b < n; b++) {
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          for (let k = 0; k < c; k++) expected[((b * hp + y + top) * wp + x + left) * c + k] = image[((b * h + y) * w + x) * c + k] as number
+        }
       }
     }
-  }
-  expect(dst).toEqual(expected)
-}
+    expect(memory.subarray(dst, dst + paddedSize)).toEqual(expected)
+    // Nothing else written: the values around the padded image, and the image itself.
+    expect([...memory.subarray(0, dst), ...memory.subarray(dst + paddedSize, src), ...memory.subarray(src + size)].every((v) => v === -1)).toBe(true)
+    expect(memory.subarray(src, src + size)).toEqual(image)
+  })
+})
